@@ -1,0 +1,95 @@
+"""Modes: which rewrites run and which backend executes a compiled function.
+
+FAST_COMPILE: the cheapest rewrites, the reference (NumPy) backend.
+FAST_RUN:     all rewrites, the fastest backend available.
+PY / VM:      all rewrites, the reference backend.
+NUMBA:        all rewrites, the Numba backend (the reference backend, with a
+              warning, until that backend is installed and built).
+"""
+from __future__ import annotations
+
+import warnings
+
+from ..link.vm import VMLinker
+
+OPTIMIZER_NAMES = ("fast_run", "fast_compile", "merge", "None", None, "o1", "o2", "o3", "o4", "unsafe")
+
+
+class Mode:
+    """A pairing of a rewrite set (`optimizer`) and a backend (`linker`)."""
+
+    def __init__(self, linker: str | None = "vm", optimizer: str | None = "fast_run", name: str | None = None):
+        if optimizer not in OPTIMIZER_NAMES:
+            raise ValueError(f"unknown optimizer {optimizer!r}; expected one of "
+                             f"{', '.join(str(o) for o in OPTIMIZER_NAMES if o is not None)}")
+        self.linker_name = linker or "vm"
+        self.optimizer = optimizer
+        self.name = name or f"Mode(linker={self.linker_name}, optimizer={optimizer})"
+
+    def make_linker(self, profile=None):
+        from ..config import config
+
+        if self.linker_name not in ("vm", "py", "cvm", "auto", "numba", "c", "c|py"):
+            raise ValueError(f"unknown linker {self.linker_name!r}")
+        if self.linker_name == "numba":
+            _warn_no_numba()
+        return VMLinker(allow_gc=config.allow_gc, profile=profile)
+
+    def __str__(self):
+        return self.name
+
+    __repr__ = __str__
+
+    def __eq__(self, other):
+        return isinstance(other, Mode) and (self.linker_name, self.optimizer) == (other.linker_name, other.optimizer)
+
+    def __hash__(self):
+        return hash((self.linker_name, self.optimizer))
+
+
+_warned = False
+
+
+def _warn_no_numba():
+    global _warned
+    if not _warned:
+        _warned = True
+        warnings.warn("the Numba backend is not available in this version; running on the reference "
+                      "(NumPy) backend instead", RuntimeWarning, stacklevel=4)
+
+
+PREDEFINED = {
+    "FAST_RUN": Mode("vm", "fast_run", "FAST_RUN"),
+    "FAST_COMPILE": Mode("py", "fast_compile", "FAST_COMPILE"),
+    "PY": Mode("py", "fast_run", "PY"),
+    "VM": Mode("vm", "fast_run", "VM"),
+    "NUMBA": Mode("numba", "fast_run", "NUMBA"),
+    "DebugMode": Mode("py", "fast_run", "DebugMode"),
+    "DEBUG_MODE": Mode("py", "fast_run", "DEBUG_MODE"),
+    "NanGuardMode": Mode("py", "fast_run", "NanGuardMode"),
+    "ProfileMode": Mode("vm", "fast_run", "ProfileMode"),
+}
+
+
+def get_mode(mode=None) -> Mode:
+    """A Mode from None (config.mode), a name such as 'FAST_RUN', or a Mode."""
+    from ..config import config
+
+    if mode is None:
+        mode = config.mode
+    if isinstance(mode, Mode):
+        return mode
+    if isinstance(mode, str):
+        found = PREDEFINED.get(mode) or PREDEFINED.get(mode.upper())
+        if found is None:
+            raise ValueError(f"unknown mode {mode!r}; expected one of {', '.join(PREDEFINED)} or a Mode")
+        return found
+    raise TypeError(f"mode must be a name or a Mode, got {type(mode).__name__}")
+
+
+def get_default_mode() -> Mode:
+    return get_mode(None)
+
+
+FAST_RUN = PREDEFINED["FAST_RUN"]
+FAST_COMPILE = PREDEFINED["FAST_COMPILE"]

@@ -1,0 +1,1 @@
+"""The tutorials' programs, runnable as `python -m arignote.examples.NAME`."""

@@ -1,0 +1,191 @@
+"""FunctionGraph: a graph with fixed inputs and outputs that rewrites can edit.
+
+It tracks, for each variable, its clients (who uses it), so a rewrite can
+replace one variable by another everywhere at once. Features (a destroy
+handler, a rewrite trace, ...) are told of every change.
+"""
+from __future__ import annotations
+
+from typing import Sequence
+
+from .basic import Apply, Constant, Variable, clone_get_equiv, io_toposort
+
+OUTPUT = "output"  # the client marker for "used as graph output number i"
+
+
+class InconsistencyError(Exception):
+    """A change would break an invariant a feature guards (e.g. in-place safety)."""
+
+
+class FunctionGraph:
+    def __init__(self, inputs: Sequence[Variable], outputs: Sequence[Variable],
+                 features: Sequence = (), clone: bool = True, update_mapping: dict | None = None):
+        if clone:
+            equiv = clone_get_equiv(inputs, outputs, copy_inputs=True)
+            inputs = [equiv[i] for i in inputs]
+            outputs = [equiv[o] for o in outputs]
+            self.equiv = equiv
+        else:
+            self.equiv = None
+        self.inputs: list[Variable] = []
+        self.outputs: list[Variable] = list(outputs)
+        self.apply_nodes: set[Apply] = set()
+        self.variables: set[Variable] = set()
+        self.clients: dict[Variable, list] = {}
+        self.features: list = []
+        self.update_mapping = update_mapping or {}
+        for i in inputs:
+            if i.owner is not None:
+                raise ValueError(f"graph input {i} is computed by {i.owner.op}; inputs must be free")
+            self._add_input(i)
+        for idx, out in enumerate(self.outputs):
+            self._import_var(out)
+            self.clients[out].append((OUTPUT, idx))
+        for f in features:
+            self.attach_feature(f)
+
+    # -- construction ---------------------------------------------------------
+    def _add_input(self, var: Variable):
+        self.inputs.append(var)
+        self.variables.add(var)
+        self.clients.setdefault(var, [])
+
+    def add_input(self, var: Variable):
+        if var not in self.variables:
+            self._add_input(var)
+
+    def _import_var(self, var: Variable):
+        if var in self.variables:
+            return
+        if var.owner is None:
+            if not isinstance(var, Constant) and var not in self.inputs and not getattr(var.tag, "implicit_ok", False):
+                from ..graph.sourceline import format_line
+
+                raise MissingInputError(
+                    f"the graph needs the value of {var} ({var.type}), created at "
+                    f"{format_line(getattr(var.tag, 'trace', None))}, but it is not among the "
+                    "function's inputs and is not shared")
+            self.variables.add(var)
+            self.clients.setdefault(var, [])
+            return
+        self._import_node(var.owner)
+
+    def _import_node(self, node: Apply):
+        for new in io_toposort([v for v in self.variables if v.owner is None], [*node.outputs]):
+            if new in self.apply_nodes:
+                continue
+            for i in new.inputs:
+                if i not in self.variables:
+                    if i.owner is None:
+                        self._import_var(i)
+                    # owned inputs were imported earlier in toposort order
+                self.clients.setdefault(i, []).append((new, new.inputs.index(i) if new.inputs.count(i) == 1 else None))
+            # fix positions for inputs used several times by one node
+            for pos, i in enumerate(new.inputs):
+                lst = self.clients[i]
+                for k, (n, p) in enumerate(lst):
+                    if n is new and p is None:
+                        lst[k] = (new, pos)
+                        break
+            self.apply_nodes.add(new)
+            for o in new.outputs:
+                self.variables.add(o)
+                self.clients.setdefault(o, [])
+            for f in self.features:
+                if hasattr(f, "on_import"):
+                    f.on_import(self, new)
+
+    # -- editing ---------------------------------------------------------------
+    def change_input(self, node, i: int, new_var: Variable, reason: str | None = None):
+        if node == OUTPUT:
+            old = self.outputs[i]
+            if old is new_var:
+                return
+            self._import_var(new_var)
+            self.outputs[i] = new_var
+            self.clients[old].remove((OUTPUT, i))
+            self.clients[new_var].append((OUTPUT, i))
+        else:
+            old = node.inputs[i]
+            if old is new_var:
+                return
+            if old.type != new_var.type and not _compatible(old.type, new_var.type):
+                raise TypeError(f"cannot replace {old} ({old.type}) by {new_var} ({new_var.type})")
+            self._import_var(new_var)
+            node.inputs[i] = new_var
+            self.clients[old].remove((node, i))
+            self.clients[new_var].append((node, i))
+        for f in self.features:
+            if hasattr(f, "on_change_input"):
+                f.on_change_input(self, node, i, old, new_var, reason)
+        self._prune_if_unused(old)
+
+    def replace(self, var: Variable, new_var: Variable, reason: str | None = None):
+        """Make every client of `var` use `new_var` instead."""
+        if var is new_var:
+            return
+        if var not in self.variables:
+            return
+        for node, i in list(self.clients.get(var, [])):
+            self.change_input(node, i, new_var, reason)
+
+    def replace_all(self, pairs, reason: str | None = None):
+        for var, new_var in pairs:
+            self.replace(var, new_var, reason)
+
+    def _prune_if_unused(self, var: Variable):
+        if self.clients.get(var) or var in self.inputs:
+            return
+        node = var.owner
+        if node is None:
+            if var in self.variables and isinstance(var, Constant):
+                self.variables.discard(var)
+                self.clients.pop(var, None)
+            return
+        if node not in self.apply_nodes or any(self.clients.get(o) for o in node.outputs):
+            return
+        self.apply_nodes.discard(node)
+        for o in node.outputs:
+            self.variables.discard(o)
+            self.clients.pop(o, None)
+        for f in self.features:
+            if hasattr(f, "on_prune"):
+                f.on_prune(self, node)
+        for pos, i in enumerate(node.inputs):
+            if (node, pos) in self.clients.get(i, []):
+                self.clients[i].remove((node, pos))
+            self._prune_if_unused(i)
+
+    # -- features ----------------------------------------------------------------
+    def attach_feature(self, feature):
+        self.features.append(feature)
+        if hasattr(feature, "on_attach"):
+            feature.on_attach(self)
+
+    def remove_feature(self, feature):
+        self.features.remove(feature)
+        if hasattr(feature, "on_detach"):
+            feature.on_detach(self)
+
+    # -- queries -----------------------------------------------------------------
+    def toposort(self) -> list[Apply]:
+        order = io_toposort(self.inputs, self.outputs)
+        return order
+
+    def get_clients(self, var: Variable) -> list:
+        return self.clients.get(var, [])
+
+    def __str__(self):
+        return f"FunctionGraph({', '.join(map(str, self.outputs))})"
+
+    def clone(self) -> "FunctionGraph":
+        return FunctionGraph(self.inputs, self.outputs, clone=True)
+
+
+class MissingInputError(ValueError):
+    """The outputs depend on a free variable the function was not given."""
+
+
+def _compatible(old_type, new_type) -> bool:
+    conv = getattr(old_type, "is_super", None)
+    return bool(conv and conv(new_type))

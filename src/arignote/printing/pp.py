@@ -1,0 +1,8 @@
+"""(being written)"""
+
+
+def pp(var):
+    return str(var)
+
+
+pprint = pp

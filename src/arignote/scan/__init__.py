@@ -1,0 +1,1 @@
+"""Loops over tensors: scan and its relatives (map_over_index for jacobians)."""
