@@ -257,6 +257,12 @@ class Op:
 
     def __call__(self, *inputs, **kwargs):
         node = self.make_node(*inputs, **kwargs)
+        from ..config import config
+
+        if config.compute_test_value != "off" or config.warn_float64 != "ignore":
+            from .debug_values import check_new_node
+
+            check_new_node(node, config)
         if self.default_output is not None:
             return node.outputs[self.default_output]
         if len(node.outputs) == 1:

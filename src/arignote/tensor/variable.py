@@ -413,9 +413,16 @@ def as_tensor_variable(x: Any, name: str | None = None, ndim: int | None = None,
     if hasattr(x, "_as_tensor_variable"):
         return x._as_tensor_variable()
     if isinstance(x, (list, tuple)) and any(isinstance(v, Variable) or _holds_variable(v) for v in x):
-        from .shape_ops import stack
+        parts = [as_tensor_variable(v) for v in x]
+        if all(p.ndim == 0 for p in parts):
+            from .shape_ops import make_vector
 
-        return as_tensor_variable(stack([as_tensor_variable(v) for v in x]), name, ndim, dtype)
+            stacked = make_vector(parts)
+        else:
+            from .join_ops import stack
+
+            stacked = stack(parts)
+        return as_tensor_variable(stacked, name, ndim, dtype)
     return constant(x, name=name, ndim=ndim, dtype=dtype)
 
 
