@@ -22,6 +22,8 @@ from .compile import (Function, In, Mode, Out, Param, SharedVariable, function, 
 from . import compile, gradient, printing  # noqa: F401,A004
 from .gradient import grad, Rop, Lop  # noqa: F401
 from .printing import pp, debugprint, pprint  # noqa: F401
+from . import scan as scan_module  # noqa: F401  (theano.scan_module)
+from .scan import scan, map, reduce, foldl, foldr  # noqa: F401,A004
 
 __version__ = "0.1.0"
 

@@ -25,6 +25,9 @@ _RENAMED = {
     "theano.tensor.elemwise": "arignote.tensor.elemwise",
     "theano.tensor.sharedvar": "arignote.tensor.sharedvar",
     "theano.scalar": "arignote.scalar",
+    "theano.scan_module": "arignote.scan",
+    "theano.scan_module.scan_utils": "arignote.scan.utils",
+    "theano.scan": "arignote.scan",
 }
 
 

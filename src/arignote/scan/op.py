@@ -1,0 +1,218 @@
+"""The Scan op: a loop whose body is a graph.
+
+Outer inputs, in order:
+    n_steps                       int64 scalar
+    sequences                     one per (sequence, tap), already aligned: step t reads seq[t]
+    recurrent initial buffers     one per recurrent output, shape (L, ...) with L = max |tap|
+                                  (oldest first; a plain `outputs_info` state is a buffer of 1)
+    shared initial values         shared variables the body updates (e.g. random generators)
+    non-sequences                 everything else the body reads
+Outer outputs, in order:
+    recurrent outputs             the states computed, (n_steps, ...) — or only the newest `keep`
+                                  values (initial ones included when the loop ran fewer steps)
+    per-step outputs (nit_sot)    (n_steps, ...) — or only the last `keep`
+    shared final values
+Inner inputs: sequence slices, each recurrent output's taps (ascending), shared
+states, non-sequences. Inner outputs: new recurrent states, per-step outputs,
+new shared states, and last the `until` condition for a while-loop.
+"""
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..graph.basic import Apply, Op
+
+
+@dataclass(frozen=True)
+class ScanSpec:
+    """The loop's layout: how many inputs/outputs of each kind, and recurrent taps."""
+
+    n_seqs: int
+    taps: tuple  # per recurrent output: ascending negative taps, e.g. (-2, -1)
+    n_nitsot: int
+    n_shared: int
+    n_non_seqs: int
+    as_while: bool
+    keep: tuple  # per recurrent and per-step output: None (all steps) or k (only the last k)
+
+    @property
+    def n_rec(self) -> int:
+        return len(self.taps)
+
+    def buffer_len(self, i: int) -> int:
+        return -min(self.taps[i])
+
+
+class Scan(Op):
+    """Run the inner graph once per step (the reference implementation, in Python)."""
+
+    def __init__(self, inner_inputs, inner_outputs, spec: ScanSpec, name: str | None = None,
+                 mode=None, truncate_gradient: int = -1):
+        self.inner_inputs = list(inner_inputs)
+        self.inner_outputs = list(inner_outputs)
+        self.spec = spec
+        self.name = name
+        self.mode = mode
+        self.truncate_gradient = truncate_gradient
+        self._fn = None
+
+    # Scans are compared by identity: two loops are merged only by a rewrite that proves them equal.
+    __eq__ = object.__eq__
+    __hash__ = object.__hash__
+
+    def __str__(self):
+        return f"Scan{{{self.name or 'scan_fn'}}}"
+
+    def with_spec(self, **changes) -> "Scan":
+        from dataclasses import replace
+
+        return Scan(self.inner_inputs, self.inner_outputs, replace(self.spec, **changes), self.name,
+                    self.mode, self.truncate_gradient)
+
+    def __getstate__(self):
+        state = self.__dict__.copy()
+        state["_fn"] = None
+        return state
+
+    # -- node construction ------------------------------------------------------------
+    def make_node(self, n_steps, *outer):
+        from .. import tensor as T
+
+        spec = self.spec
+        n_steps = T.cast(T.as_tensor_variable(n_steps), "int64")
+        outer = [T.as_tensor_variable(v) if not hasattr(v, "type") else v for v in outer]
+        expected = spec.n_seqs + spec.n_rec + spec.n_shared + spec.n_non_seqs
+        if len(outer) != expected:
+            raise ValueError(f"{self}: expected {expected} outer inputs, got {len(outer)}")
+        inner_out_rec = self.inner_outputs[: spec.n_rec]
+        inner_out_nit = self.inner_outputs[spec.n_rec: spec.n_rec + spec.n_nitsot]
+        outputs = []
+        for i, out in enumerate(inner_out_rec):
+            outputs.append(T.TensorType(out.dtype, shape=(None,) + _loose(out.type.shape))())
+        for out in inner_out_nit:
+            outputs.append(T.TensorType(out.dtype, shape=(None,) + _loose(out.type.shape))())
+        shared_start = spec.n_seqs + spec.n_rec
+        for v in outer[shared_start: shared_start + spec.n_shared]:
+            outputs.append(v.type())
+        return Apply(self, [n_steps, *outer], outputs)
+
+    # -- evaluation ------------------------------------------------------------------------
+    def _inner_function(self):
+        if self._fn is None:
+            from ..compile.function import function
+
+            self._fn = function(self.inner_inputs, self.inner_outputs, mode=self.mode,
+                                on_unused_input="ignore")
+            self._fn.trust_input = True
+        return self._fn
+
+    def perform(self, node, inputs, output_storage):
+        spec = self.spec
+        fn = self._inner_function()
+        n = int(inputs[0])
+        pos = 1
+        seqs = inputs[pos: pos + spec.n_seqs]
+        pos += spec.n_seqs
+        inits = inputs[pos: pos + spec.n_rec]
+        pos += spec.n_rec
+        shared = list(inputs[pos: pos + spec.n_shared])
+        pos += spec.n_shared
+        non_seqs = list(inputs[pos:])
+        if n < 0:
+            raise ValueError(f"{self}: the number of steps is negative ({n}) (built at "
+                             f"{node.outputs[0].creation_line if node.outputs else '?'})")
+        for k, s in enumerate(seqs):
+            if s.shape[0] < n:
+                raise ValueError(f"{self}: sequence {k} has {s.shape[0]} entries but the loop runs {n} steps")
+        rec_types = [o.type for o in node.outputs[: spec.n_rec]]
+        rings = []
+        for i, init in enumerate(inits):
+            length = spec.buffer_len(i)
+            if init.shape[0] < length:
+                raise ValueError(f"{self}: the initial value of recurrent output {i} needs {length} entries "
+                                 f"(taps {list(spec.taps[i])}), got {init.shape[0]}")
+            keep = spec.keep[i]
+            cap = None if keep is None else max(keep, length)
+            ring = deque((np.asarray(v, dtype=rec_types[i].numpy_dtype) for v in init[init.shape[0] - length:]),
+                         maxlen=cap)
+            rings.append(ring)
+        n_done_rec = [0] * spec.n_rec
+        nit_types = [o.type for o in node.outputs[spec.n_rec: spec.n_rec + spec.n_nitsot]]
+        nit_results = [deque(maxlen=spec.keep[spec.n_rec + j]) for j in range(spec.n_nitsot)]
+        for t in range(n):
+            args = [s[t] for s in seqs]
+            for i, ring in enumerate(rings):
+                args.extend(ring[len(ring) + tap] for tap in spec.taps[i])
+            args.extend(shared)
+            args.extend(non_seqs)
+            outs = fn(*args)
+            for i in range(spec.n_rec):
+                new = outs[i]
+                if new.shape != rings[i][-1].shape:
+                    raise ValueError(
+                        f"{self}: step {t} returned shape {new.shape} for recurrent output {i}, whose previous "
+                        f"value has shape {rings[i][-1].shape}; a recurrent output must keep its shape")
+                rings[i].append(new)
+                n_done_rec[i] += 1
+            for j in range(spec.n_nitsot):
+                nit_results[j].append(outs[spec.n_rec + j])
+            base = spec.n_rec + spec.n_nitsot
+            shared = list(outs[base: base + spec.n_shared])
+            if spec.as_while and bool(outs[-1]):
+                break
+        for i, ring in enumerate(rings):
+            if spec.keep[i] is None:  # every state computed (the initial ones are not outputs)
+                kept = list(ring)[len(ring) - n_done_rec[i]:] if n_done_rec[i] else []
+            else:  # the newest `keep` values, initial ones included when the loop was short
+                kept = list(ring)[-spec.keep[i]:]
+            output_storage[i][0] = _stack(kept, rec_types[i], inits[i].shape[1:])
+        for j in range(spec.n_nitsot):
+            output_storage[spec.n_rec + j][0] = _stack(list(nit_results[j]), nit_types[j], None)
+        for k in range(spec.n_shared):
+            output_storage[spec.n_rec + spec.n_nitsot + k][0] = shared[k]
+
+    # -- shapes and gradients -----------------------------------------------------------------
+    def infer_shape(self, fgraph, node, input_shapes):
+        from .. import tensor as T
+
+        spec = self.spec
+        if spec.as_while:
+            raise NotImplementedError("the length of a while-loop's outputs is known only by running it")
+        n = node.inputs[0]
+        shapes = []
+        init_shapes = input_shapes[1 + spec.n_seqs: 1 + spec.n_seqs + spec.n_rec]
+        for i in range(spec.n_rec):
+            length = n if spec.keep[i] is None else T.minimum(n + spec.buffer_len(i), spec.keep[i])
+            shapes.append((length,) + tuple(init_shapes[i][1:]))
+        for j in range(spec.n_nitsot):
+            out = node.outputs[spec.n_rec + j]
+            keep = spec.keep[spec.n_rec + j]
+            length = n if keep is None else T.minimum(n, keep)
+            shapes.append((length,) + tuple(T.shape(out)[d] for d in range(1, out.ndim)))
+        shared_shapes = input_shapes[1 + spec.n_seqs + spec.n_rec: 1 + spec.n_seqs + spec.n_rec + spec.n_shared]
+        shapes.extend(shared_shapes)
+        return shapes
+
+    def connection_pattern(self, node):
+        return [[True] * len(node.outputs) for _ in node.inputs]
+
+    def L_op(self, inputs, outputs, output_grads):
+        from .grad import scan_gradient
+
+        return scan_gradient(self, inputs, outputs, output_grads)
+
+
+def _loose(shape):
+    """Static shape of a per-step value as stored: only broadcastable dims stay known."""
+    return tuple(1 if s == 1 else None for s in shape)
+
+
+def _stack(items, ttype, trailing_shape):
+    if items:
+        return np.stack(items).astype(ttype.numpy_dtype, copy=False)
+    trailing = tuple(trailing_shape) if trailing_shape is not None else tuple(0 if s is None else s
+                                                                               for s in ttype.shape[1:])
+    return np.zeros((0,) + trailing, dtype=ttype.numpy_dtype)
