@@ -60,6 +60,8 @@ class VMLinker:
             steps.append((node.op.perform, node, [storage[v] for v in node.inputs],
                           [storage[v] for v in node.outputs], dead))
         output_cells = [storage[v] for v in fgraph.outputs]
+        if any(getattr(node.op, "lazy", False) for node in order):
+            return _lazy_runner(fgraph, order, storage, set(fgraph.inputs)), output_cells
         profile = self.profile
 
         if profile is not None:
@@ -94,6 +96,58 @@ class VMLinker:
                     cell[0] = None
 
         return run
+
+
+def _lazy_runner(fgraph, order, storage, given):
+    """Evaluate on demand from the outputs, so a lazy op's untaken branch never runs.
+
+    A lazy op (ifelse) asks for its input 0 first, then for the inputs
+    `op.chosen_inputs(value)` names; other ops need all their inputs.
+    """
+    computed_always = {v for v in storage if v in given or isinstance(v, Constant)}
+    intermediates = [v for node in order for v in node.outputs]
+
+    def run():
+        ready = set(computed_always)
+        for v in intermediates:
+            storage[v][0] = None
+        stack = [(v, False) for v in reversed(fgraph.outputs)]
+        while stack:
+            var, expanded = stack.pop()
+            if var in ready:
+                continue
+            node = var.owner
+            lazy = getattr(node.op, "lazy", False)
+            if lazy:
+                cond = node.inputs[0]
+                if cond not in ready:
+                    stack.append((var, False))
+                    stack.append((cond, False))
+                    continue
+                needed = [node.inputs[k] for k in node.op.chosen_inputs(storage[cond][0])]
+            else:
+                needed = node.inputs
+            missing = [i for i in needed if i not in ready]
+            if missing and not expanded:
+                stack.append((var, True))
+                stack.extend((i, False) for i in reversed(missing))
+                continue
+            if missing:  # inputs were requested but are still missing: a cycle cannot happen
+                raise RuntimeError(f"internal error: inputs of {node.op} were not computed")
+            in_cells = [storage[i] if i in ready or not lazy else [None] for i in node.inputs]
+            try:
+                if lazy:
+                    for out, k in zip(node.outputs, node.op.chosen_inputs(storage[node.inputs[0]][0])):
+                        value = storage[node.inputs[k]][0]
+                        storage[out][0] = value if node.op.as_view else value.copy()
+                else:
+                    node.op.perform(node, [c[0] for c in in_cells], [storage[o] for o in node.outputs])
+            except Exception as e:
+                _annotate(e, node, in_cells)
+                raise
+            ready.update(node.outputs)
+
+    return run
 
 
 def _annotate(exc: Exception, node, in_cells) -> None:
