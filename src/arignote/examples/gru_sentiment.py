@@ -34,7 +34,7 @@ def generate_corpus(n_sentences, seed):
     data = []
     for _ in range(n_sentences):
         tokens, score = [], 0
-        for _ in range(rng.randint(1, 4)):  # one to three sentiment phrases
+        for _ in range(rng.randint(1, 3)):  # one or two sentiment phrases
             tokens.extend(rng.choice(FILLER, rng.randint(0, 3)).tolist())
             word = words[rng.randint(len(words))]
             negated = rng.rand() < 0.35
@@ -155,8 +155,8 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--train", help="training file (label<TAB>sentence per line)")
     parser.add_argument("--test", help="test file (same format)")
-    parser.add_argument("--epochs", type=int, default=4)
-    parser.add_argument("--learningrate", type=float, default=0.05)
+    parser.add_argument("--epochs", type=int, default=5)
+    parser.add_argument("--learningrate", type=float, default=0.1)
     parser.add_argument("--n-train", type=int, default=1200, help="generated training sentences")
     parser.add_argument("--n-test", type=int, default=300, help="generated test sentences")
     parser.add_argument("--size", type=int, default=32, help="embedding and recurrent size")

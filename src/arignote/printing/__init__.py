@@ -1,3 +1,8 @@
-"""Printing graphs: pp (math-like text), debugprint (the node tree), pydotprint (pictures)."""
-from .pp import pp, pprint  # noqa: F401
-from .debugprint import debugprint  # noqa: F401
+"""Printing graphs: pp (math-like text), debugprint (the node tree).
+
+`pp(x * y + z)` gives ``'((x * y) + z)'``; `debugprint(f)` prints a compiled
+function's graph as an indented tree, one line per node.
+"""
+from .pp import (pp, pprint, PPrinter, PrinterState, OperatorPrinter, PatternPrinter,  # noqa: F401
+                 FunctionPrinter, IgnorePrinter, LeafPrinter, DefaultPrinter, default_printer, leaf_printer)
+from .debugprint import debugprint, char_from_number  # noqa: F401
