@@ -5,7 +5,10 @@ import os
 
 import pytest
 
-from arignote import config as config_module
+import importlib
+
+# `arignote.config` the attribute is the flags object (as `theano.config`); the module is in sys.modules
+config_module = importlib.import_module("arignote.config")
 from arignote.config import Config, config, parse_config
 
 

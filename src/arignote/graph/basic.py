@@ -250,7 +250,8 @@ class Op:
             return f"{type(self).__name__}{{{args}}}"
         return type(self).__name__
 
-    __repr__ = __str__
+    def __repr__(self):
+        return str(self)  # subclasses that override __str__ get the same repr
 
     def make_node(self, *inputs) -> Apply:
         raise NotImplementedError
