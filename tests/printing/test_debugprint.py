@@ -268,3 +268,20 @@ def test_other_leaves_and_errors(xy, capsys):
         debugprint({"a": x})
     with pytest.raises(TypeError, match="depth must be an int"):
         debugprint(x, depth=1.5)
+
+
+def test_print_op_prints_and_passes_the_value_through(capsys):
+    import numpy as np
+
+    import arignote as th
+    import arignote.tensor as T
+    from arignote.printing import Print
+
+    x = T.dvector('x')
+    shown = Print('x is')(x)
+    f = th.function([x], (shown * 2).sum())
+    assert f(np.array([1.0, 2.0])) == 6.0
+    assert capsys.readouterr().out.strip() == "x is __str__ = [1. 2.]"
+    g = th.function([x], T.grad((Print('y', attrs=('shape',))(x) ** 2).sum(), x))
+    np.testing.assert_array_equal(g(np.array([1.0, 2.0])), [2.0, 4.0])
+    assert "y shape = (2,)" in capsys.readouterr().out

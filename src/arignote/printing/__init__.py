@@ -6,3 +6,4 @@ function's graph as an indented tree, one line per node.
 from .pp import (pp, pprint, PPrinter, PrinterState, OperatorPrinter, PatternPrinter,  # noqa: F401
                  FunctionPrinter, IgnorePrinter, LeafPrinter, DefaultPrinter, default_printer, leaf_printer)
 from .debugprint import debugprint, char_from_number  # noqa: F401
+from .print_op import Print  # noqa: F401
