@@ -18,13 +18,24 @@ OPTIMIZER_NAMES = ("fast_run", "fast_compile", "merge", "None", None, "o1", "o2"
 class Mode:
     """A pairing of a rewrite set (`optimizer`) and a backend (`linker`)."""
 
-    def __init__(self, linker: str | None = "vm", optimizer: str | None = "fast_run", name: str | None = None):
+    def __init__(self, linker: str | None = "vm", optimizer: str | None = "fast_run", name: str | None = None,
+                 include_tags: tuple = (), exclude_tags: tuple = ()):
         if optimizer not in OPTIMIZER_NAMES:
             raise ValueError(f"unknown optimizer {optimizer!r}; expected one of "
                              f"{', '.join(str(o) for o in OPTIMIZER_NAMES if o is not None)}")
         self.linker_name = linker or "vm"
         self.optimizer = optimizer
         self.name = name or f"Mode(linker={self.linker_name}, optimizer={optimizer})"
+        self.include_tags = tuple(include_tags)
+        self.exclude_tags = tuple(exclude_tags)
+
+    def including(self, *tags: str) -> "Mode":
+        """This mode with the rewrites carrying `tags` (or named so) added."""
+        return Mode(self.linker_name, self.optimizer, None, self.include_tags + tags, self.exclude_tags)
+
+    def excluding(self, *tags: str) -> "Mode":
+        """This mode without the rewrites carrying `tags` (or named so)."""
+        return Mode(self.linker_name, self.optimizer, None, self.include_tags, self.exclude_tags + tags)
 
     def make_linker(self, profile=None):
         from ..config import config
@@ -40,11 +51,14 @@ class Mode:
 
     __repr__ = __str__
 
+    def _key(self):
+        return (self.linker_name, self.optimizer, self.include_tags, self.exclude_tags)
+
     def __eq__(self, other):
-        return isinstance(other, Mode) and (self.linker_name, self.optimizer) == (other.linker_name, other.optimizer)
+        return isinstance(other, Mode) and self._key() == other._key()
 
     def __hash__(self):
-        return hash((self.linker_name, self.optimizer))
+        return hash(self._key())
 
 
 _warned = False
@@ -76,7 +90,10 @@ def get_mode(mode=None) -> Mode:
     from ..config import config
 
     if mode is None:
-        mode = config.mode
+        mode = get_mode(config.mode)
+        if config.optimizer != mode.optimizer and mode.optimizer == "fast_run":
+            mode = Mode(mode.linker_name, config.optimizer, f"{mode.name}(optimizer={config.optimizer})")
+        return mode
     if isinstance(mode, Mode):
         return mode
     if isinstance(mode, str):

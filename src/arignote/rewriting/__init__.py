@@ -1,13 +1,28 @@
-"""Graph rewriting: the hook through which a Mode's rewrites edit a FunctionGraph.
+"""Graph rewriting: the engine, the database of rewrites, and the entry point for compiling.
 
-Only scan's memory rule is registered so far (a loop whose users read only
-its last steps keeps only those); the rewrite engine comes with its own issue.
+`rewrite_graph(fgraph, mode)` applies the rewrites the mode's optimizer
+selects (see `db.RewriteDatabase.select`) and records what fired in
+`fgraph.rewrite_trace` and how long each phase took in `fgraph.rewrite_timings`.
 """
 from __future__ import annotations
+
+from .db import PHASES, RewriteDatabase, register, rewrites  # noqa: F401
+from .engine import (EquilibriumRewriter, GraphRewriter, NodeRewriter, RewriteError, RewriteTrace,  # noqa: F401
+                     SequenceRewriter, WalkingRewriter, graph_rewriter, node_rewriter, trace_of)
+
+
+def _split_tags(text: str) -> list[str]:
+    return [t for t in (text or "").split(":") if t]
 
 
 def rewrite_graph(fgraph, mode) -> None:
     """Rewrite `fgraph` in place with the rewrites `mode` selects."""
-    from ..scan.save_mem import save_memory
+    from ..config import config
+    from . import rules  # noqa: F401  (registers every rewrite)
 
-    save_memory(fgraph)
+    including = [*_split_tags(config.optimizer_including), *getattr(mode, "include_tags", ())]
+    excluding = [*_split_tags(config.optimizer_excluding), *getattr(mode, "exclude_tags", ())]
+    pipeline = rewrites.query(mode.optimizer, including, excluding)
+    trace_of(fgraph)
+    pipeline.apply(fgraph, on_error=config.on_opt_error)
+    fgraph.rewrite_timings = pipeline.timings
