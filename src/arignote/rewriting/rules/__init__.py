@@ -1,2 +1,2 @@
 """The rewrites, grouped by purpose; importing this package registers them all."""
-from . import merge, scan  # noqa: F401
+from . import merge, constant_fold, canonicalize, shape, stabilize, specialize, fusion, scan  # noqa: F401
