@@ -202,10 +202,21 @@ class FunctionMaker:
         self._rewrite()
 
     def _rewrite(self):
-        """Apply the Mode's rewrites (the rewrite engine hooks in here)."""
-        from .. import rewriting
+        """Apply the Mode's rewrites; in-place ones may overwrite only what the caller allowed."""
+        import time
 
-        rewriting.rewrite_graph(self.fgraph, self.mode)
+        from .. import rewriting
+        from ..graph.destroy_handler import DestroyHandler
+
+        fg = self.fgraph
+        n_explicit = len(self.inputs)
+        mutable = [fg.inputs[k] for k, i in enumerate(self.inputs) if i.mutable]
+        updated = {v for v, _ in self.all_updates}
+        mutable += [fg.inputs[n_explicit + k] for k, v in enumerate(self.implicit_shared) if v in updated]
+        fg.attach_feature(DestroyHandler(mutable))
+        t0 = time.perf_counter()
+        rewriting.rewrite_graph(fg, self.mode)
+        self.rewrite_time = time.perf_counter() - t0
 
     def create(self) -> "Function":
         return Function(self)
@@ -219,17 +230,6 @@ def _as_out(o) -> Out:
     if not isinstance(o, Variable):
         o = as_tensor_variable(o)
     return Out(o)
-
-
-def _view_root(var):
-    """The variable whose memory `var` may share (following views)."""
-    while var.owner is not None:
-        vm = getattr(var.owner.op, "view_map", None) or {}
-        src = vm.get(var.index)
-        if not src:
-            break
-        var = var.owner.inputs[src[0]]
-    return var
 
 
 class Function:
@@ -262,18 +262,27 @@ class Function:
         self._n_out = maker.n_outputs
 
     def _outputs_needing_copy(self) -> list[int]:
-        """Outputs whose storage belongs to an input, a shared value, a constant, or another output."""
+        """Outputs whose storage belongs to an input, a shared value, a constant, or another output.
+
+        An update computed in place in its own shared variable's memory is the
+        one exception: storing it back is exactly what should happen.
+        """
+        from ..graph.destroy_handler import view_root
+
         fg = self.maker.fgraph
         protected = set(fg.inputs)
         roots_seen = {}
         needs = []
         n_out = self.maker.n_outputs
-        update_roots = {_view_root(v) for v in fg.outputs[n_out:]}
+        update_roots = {view_root(v) for v in fg.outputs[n_out:]}
+        own_input = {n_out + k: fg.inputs[self._n_explicit + s] for k, (s, _) in
+                     enumerate(self.maker.update_positions)}
         for k, var in enumerate(fg.outputs):
-            root = _view_root(var)
+            root = view_root(var)
             borrow = k < n_out and self.maker.outputs[k].borrow
+            in_place_update = own_input.get(k) is root and root not in roots_seen
             if (root in protected or isinstance(root, Constant) or root in roots_seen
-                    or (k < n_out and root in update_roots)) and not borrow:
+                    or (k < n_out and root in update_roots)) and not borrow and not in_place_update:
                 needs.append(k)
             roots_seen.setdefault(root, k)
         return needs

@@ -169,8 +169,15 @@ class FunctionGraph:
 
     # -- queries -----------------------------------------------------------------
     def toposort(self) -> list[Apply]:
+        """Nodes in an order that computes inputs first and respects in-place orderings."""
         order = io_toposort(self.inputs, self.outputs)
-        return order
+        handler = getattr(self, "destroy_handler", None)
+        if handler is None:
+            return order
+        extra = handler.orderings(self)
+        if not extra:
+            return order
+        return _order_with_constraints(order, extra)
 
     def get_clients(self, var: Variable) -> list:
         return self.clients.get(var, [])
@@ -180,6 +187,33 @@ class FunctionGraph:
 
     def clone(self) -> "FunctionGraph":
         return FunctionGraph(self.inputs, self.outputs, clone=True)
+
+
+def _order_with_constraints(order: list, extra: dict) -> list:
+    """Kahn's algorithm over data edges plus `extra` {node: must-run-before nodes}, stable."""
+    import heapq
+
+    position = {node: k for k, node in enumerate(order)}
+    deps = {node: {i.owner for i in node.inputs if i.owner in position} | (extra.get(node, set()) & position.keys())
+            for node in order}
+    users: dict = {node: [] for node in order}
+    for node, ds in deps.items():
+        for d in ds:
+            users[d].append(node)
+    waiting = {node: len(ds) for node, ds in deps.items()}
+    ready = [position[n] for n, c in waiting.items() if c == 0]
+    heapq.heapify(ready)
+    result = []
+    while ready:
+        node = order[heapq.heappop(ready)]
+        result.append(node)
+        for u in users[node]:
+            waiting[u] -= 1
+            if waiting[u] == 0:
+                heapq.heappush(ready, position[u])
+    if len(result) != len(order):
+        raise InconsistencyError("in-place orderings form a cycle")
+    return result
 
 
 class MissingInputError(ValueError):
