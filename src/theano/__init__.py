@@ -28,6 +28,7 @@ _RENAMED = {
     "theano.scan_module": "arignote.scan",
     "theano.scan_module.scan_utils": "arignote.scan.utils",
     "theano.scan": "arignote.scan",
+    "theano.tensor.raw_random": "arignote.tensor.random.basic",
 }
 
 

@@ -25,12 +25,22 @@ def _is_internal(filename: str) -> bool:
     return filename.startswith(_OWN_PACKAGE_DIRS) or filename.startswith("<frozen")
 
 
+_internal_files: dict[str, bool] = {}
+
+
 def user_frame(skip: int = 1):
     """The innermost stack frame that belongs to the user's code (or None)."""
     frame = sys._getframe(skip)
-    while frame is not None and _is_internal(frame.f_code.co_filename):
+    known = _internal_files
+    while frame is not None:
+        filename = frame.f_code.co_filename
+        internal = known.get(filename)
+        if internal is None:
+            internal = known[filename] = _is_internal(filename)
+        if not internal:
+            return frame
         frame = frame.f_back
-    return frame
+    return None
 
 
 def user_line(skip: int = 1) -> tuple[str, int, str] | None:

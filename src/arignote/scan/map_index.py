@@ -25,6 +25,11 @@ class MapOverIndex(Op):
     def __str__(self):
         return "MapOverIndex"
 
+    def __getstate__(self):  # the compiled inner function is rebuilt on first use
+        state = dict(self.__dict__)
+        state["_fn"] = None
+        return state
+
     def make_node(self, n, *outer):
         from .. import tensor as T
 

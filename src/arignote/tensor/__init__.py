@@ -26,6 +26,9 @@ from . import nnet, extra_ops  # noqa: F401
 from ..gradient import grad, jacobian, hessian, Rop, Lop, verify_grad, zero_grad  # noqa: F401,E402
 from ..gradient import consider_constant, disconnected_grad, grad_clip  # noqa: F401,E402
 
+from . import random, shared_randomstreams  # noqa: E402,F401  (registers the RandomState shared constructor)
+from .random import permute_row_elements  # noqa: E402,F401
+from .random import basic as raw_random  # noqa: E402,F401
 import sys as _sys  # noqa: E402
 
 basic = _sys.modules[__name__]  # theano.tensor.basic.X names are the same objects

@@ -91,6 +91,11 @@ def as_shape_vector(shp, name: str = "shape") -> Variable:
         if isinstance(shp, (int, np.integer)):
             shp = (shp,)
         items = list(shp)
+        for k, s in enumerate(items):
+            if not isinstance(s, (int, np.integer, Variable)) or isinstance(s, bool) or (
+                    isinstance(s, Variable) and (s.ndim != 0 or s.dtype[0] not in "iu")):
+                raise TypeError(f"{name}: entry {k} ({s!r}) is not an integer or an integer scalar variable. "
+                                f"At {here()}")
         if all(isinstance(s, (int, np.integer)) for s in items):
             v = constant(np.asarray(items, dtype=np.int64).reshape(len(items)))
         else:

@@ -24,8 +24,14 @@ DISCRETE_DTYPES = ("bool",) + INT_DTYPES
 CONTINUOUS_DTYPES = FLOAT_DTYPES + COMPLEX_DTYPES
 
 
+_DTYPE_SET = frozenset(DTYPES)
+_NUMPY_DTYPES = {name: np.dtype(name) for name in DTYPES}
+
+
 def normalize_dtype(dtype) -> str:
     """'floatX' and NumPy dtype-likes to a dtype name; a clear error otherwise."""
+    if dtype.__class__ is str and dtype in _DTYPE_SET:  # the common case, without asking NumPy
+        return dtype
     from ..config import config
 
     if dtype is None or dtype == "floatX":
@@ -66,7 +72,7 @@ class TensorType(Type):
         self.broadcastable: tuple = tuple(s == 1 for s in shape)
         self.ndim = len(shape)
         self.name = name
-        self.numpy_dtype = np.dtype(self.dtype)
+        self.numpy_dtype = _NUMPY_DTYPES[self.dtype]
         self._hash = hash((TensorType, self.dtype, self.shape))
 
     # -- identity -------------------------------------------------------------

@@ -226,7 +226,7 @@ class _TensorOperators:
         return squeeze(self, axis)
 
     def repeat(self, repeats, axis=None):
-        from .shape_ops import repeat
+        from .extra_ops import repeat
 
         return repeat(self, repeats, axis)
 
@@ -252,7 +252,7 @@ class _TensorOperators:
         return out
 
     def diagonal(self, offset=0, axis1=0, axis2=1):
-        from .shape_ops import diagonal
+        from .extra_ops import diagonal
 
         return diagonal(self, offset, axis1, axis2)
 

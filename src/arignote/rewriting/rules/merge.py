@@ -31,9 +31,14 @@ class MergeRewriter(GraphRewriter):
                     fgraph.replace(var, keep, reason=self.name)
                     trace.record(self.name, var, keep)
                     changes += 1
+        handler = getattr(fgraph, "destroy_handler", None)
+        # memory some node overwrites must stay private to it: never share it by merging
+        destroyed = set(handler.destroyers(fgraph)) if handler is not None else set()
         seen = {}
         for node in fgraph.toposort():
             if node not in fgraph.apply_nodes or getattr(node.op, "destroy_map", None):
+                continue
+            if destroyed and any(o in destroyed for o in node.outputs):
                 continue
             try:
                 key = (node.op, tuple(id(i) for i in node.inputs))
