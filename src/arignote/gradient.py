@@ -85,6 +85,13 @@ def grad_not_implemented(op, x_pos: int, x, comment: str = "") -> Variable:
     return NullType(f"{op} does not implement the gradient w.r.t. its input {x_pos}. {comment}")()
 
 
+def _format_as(like, results: list):
+    """Theano's format_as: a single result for a single wrt, a tuple for a tuple, else a list."""
+    if not isinstance(like, (list, tuple)):
+        return results[0]
+    return tuple(results) if isinstance(like, tuple) else list(results)
+
+
 def _is_disconnected(v) -> bool:
     return v is None or isinstance(v.type, DisconnectedType)
 
@@ -139,10 +146,11 @@ def grad(cost, wrt, consider_constant=None, disconnected_inputs: str = "raise", 
     for w in wrt_list:
         terms = accumulated.get(w)
         if terms is None:
-            message = (f"grad: the cost does not depend on {w} ({w.type}), created at {w.creation_line}. "
+            message = (f"grad: the cost does not depend on {w} ({w.type}), created at {w.creation_line} "
+                       "(or only through consider_constant / disconnected_grad). "
                        "Pass disconnected_inputs='ignore' to allow it.")
             if disconnected_inputs == "raise":
-                raise DisconnectedInputError(message)
+                raise DisconnectedInputError(f"{message} At {here()}")
             if disconnected_inputs == "warn":
                 warnings.warn(message, stacklevel=2)
             mode = return_disconnected.lower()
@@ -164,7 +172,7 @@ def grad(cost, wrt, consider_constant=None, disconnected_inputs: str = "raise", 
         if add_names and getattr(cost, "name", None) and w.name:
             g.name = f"(d{cost.name}/d{w.name})"
         results.append(g)
-    return results[0] if single else results
+    return _format_as(wrt, results)
 
 
 def _match_type(g, w):
@@ -187,7 +195,10 @@ def _backpropagate(seeds: dict, wrt: Sequence[Variable], blockers: set) -> dict:
     sources = list(seeds)
     # variables that depend on some wrt (only their gradients are needed)
     wrt_ids = {id(w) for w in wrt}
-    nodes = io_toposort([*wrt, *blockers], sources)
+    # stop at the blockers (consider_constant) only: a wrt variable may itself depend on another
+    # (grad(c, [y, x]) with y = f(x) gives dc/dx through y as well). A blocker still receives its
+    # own gradient (as in Theano); nothing flows past it, since its owner is not visited.
+    nodes = io_toposort(list(blockers), sources)
     relevant = set(wrt_ids)
     for node in nodes:
         if any(id(i) in relevant for i in node.inputs):
@@ -198,7 +209,7 @@ def _backpropagate(seeds: dict, wrt: Sequence[Variable], blockers: set) -> dict:
     for node in reversed(nodes):
         if not any(o in grads for o in node.outputs):
             continue
-        if not any(id(i) in relevant and i not in blockers for i in node.inputs):
+        if not any(id(i) in relevant for i in node.inputs):
             continue
         out_grads = []
         for o in node.outputs:
@@ -215,7 +226,7 @@ def _backpropagate(seeds: dict, wrt: Sequence[Variable], blockers: set) -> dict:
         if len(in_grads) != len(node.inputs):
             raise ValueError(f"{node.op}.L_op returned {len(in_grads)} gradients for {len(node.inputs)} inputs")
         for inp, g in zip(node.inputs, in_grads):
-            if id(inp) not in relevant or inp in blockers or _is_disconnected(g):
+            if id(inp) not in relevant or _is_disconnected(g):
                 continue
             if isinstance(inp, Constant):
                 continue
@@ -244,61 +255,101 @@ def Rop(f, wrt, eval_points, disconnected_outputs: str = "raise", return_disconn
     """Jacobian-vector product: ∂f/∂wrt · `eval_points` (f, wrt and eval_points may be lists).
 
     Computed as the gradient, w.r.t. a dummy cotangent u, of uᵀ·J·v: exact,
-    and available for every differentiable op.
+    and available for every differentiable op. An output of `f` that depends on
+    none of `wrt` raises DisconnectedInputError (`disconnected_outputs='raise'`),
+    warns ('warn') or not ('ignore'); its result is then zeros
+    (`return_disconnected='zero'`), None ('None') or a DisconnectedType variable.
     """
     from . import tensor as T
 
-    single_f = not isinstance(f, (list, tuple))
-    fs = [f] if single_f else list(f)
+    if disconnected_outputs not in ("raise", "warn", "ignore"):
+        raise ValueError(f"disconnected_outputs must be 'raise', 'warn' or 'ignore', got {disconnected_outputs!r}")
+    if return_disconnected.lower() not in ("zero", "none", "disconnected"):
+        raise ValueError(f"return_disconnected must be 'zero', 'None' or 'Disconnected', got {return_disconnected!r}")
+    fs = list(f) if isinstance(f, (list, tuple)) else [f]
     ws = wrt if isinstance(wrt, (list, tuple)) else [wrt]
     vs = eval_points if isinstance(eval_points, (list, tuple)) else [eval_points]
     if len(ws) != len(vs):
         raise ValueError(f"Rop: {len(ws)} wrt variables but {len(vs)} eval_points")
+    vs = [T.as_tensor_variable(v) for v in vs]
     for w, v in zip(ws, vs):
-        v = T.as_tensor_variable(v)
         if getattr(w, "ndim", None) != v.ndim:
-            raise ValueError(f"Rop: eval point {v} has {v.ndim} dimensions, {w} has {w.ndim}")
-    dummies = [fi.type() for fi in fs]
-    vjps = Lop(fs, list(ws), dummies, disconnected_inputs="ignore")
-    inner = T.add(*[T.sum(j * T.as_tensor_variable(v)) for j, v in zip(vjps, vs)])
-    jvps = grad(inner, dummies, disconnected_inputs="ignore")
-    # the result is linear in the dummies' *values*: substitute zeros for any leftover use
-    jvps = clone_replace(jvps, {d: T.zeros_like(fi) for d, fi in zip(dummies, fs)})
-    return jvps[0] if single_f else jvps
+            raise ValueError(f"Rop: eval point {v} has {v.ndim} dimensions, {w} has {w.ndim}. At {here()}")
+    wrt_ids = {id(w) for w in ws}
+    connected = [any(id(a) in wrt_ids for a in ancestors([fi])) for fi in fs]
+    for fi, c in zip(fs, connected):
+        if c:
+            continue
+        message = f"Rop: the output {fi} does not depend on any of {', '.join(map(str, ws))}"
+        if disconnected_outputs == "raise":
+            raise DisconnectedInputError(f"{message}. At {here()}")
+        if disconnected_outputs == "warn":
+            warnings.warn(message, stacklevel=2)
+    live = [fi for fi, c in zip(fs, connected) if c]
+    jvps = []
+    if live:
+        dummies = [fi.type() for fi in live]
+        vjps = Lop(live, list(ws), dummies, disconnected_inputs="ignore")
+        inner = T.add(*[T.sum(j * v) for j, v in zip(vjps, vs)])
+        jvps = grad(inner, dummies, disconnected_inputs="ignore")
+        # the result is linear in the dummies' *values*: substitute zeros for any leftover use
+        jvps = clone_replace(jvps, {d: T.zeros_like(fi) for d, fi in zip(dummies, live)})
+    it = iter(jvps)
+    mode = return_disconnected.lower()
+    results = []
+    for fi, c in zip(fs, connected):
+        if c:
+            results.append(next(it))
+        elif mode == "zero":
+            results.append(T.zeros_like(fi))
+        elif mode == "none":
+            results.append(None)
+        else:
+            results.append(DisconnectedType()())
+    return _format_as(f, results)
 
 
 def jacobian(expression, wrt, consider_constant=None, disconnected_inputs: str = "raise"):
-    """The Jacobian of the vector `expression` w.r.t. `wrt` (row i: gradient of expression[i])."""
+    """The Jacobian of the vector `expression` w.r.t. `wrt` (row i: gradient of expression[i]).
+
+    A scalar `expression` gives its gradient (as Theano). The result for a wrt
+    of shape S has shape (len(expression),) + S.
+    """
     from . import tensor as T
     from .scan.map_index import map_over_index
 
     expression = T.as_tensor_variable(expression)
-    if expression.ndim != 1:
-        raise TypeError(f"jacobian: expression must be a vector, got {expression.ndim} dimensions. At {here()}")
-    single = not isinstance(wrt, (list, tuple))
-    wrt_list = [wrt] if single else list(wrt)
+    if expression.ndim > 1:
+        raise TypeError(f"jacobian: expression must be a vector (or a scalar), got {expression.ndim} dimensions; "
+                        f"flatten it first. At {here()}")
+    wrt_list = list(wrt) if isinstance(wrt, (list, tuple)) else [wrt]
+    if expression.ndim == 0:
+        return _format_as(wrt, grad(expression, wrt_list, consider_constant=consider_constant,
+                                    disconnected_inputs=disconnected_inputs))
     n = expression.shape[0]
     results = []
     for w in wrt_list:
         results.append(map_over_index(
             lambda i, w=w: grad(expression[i], w, consider_constant=consider_constant,
                                 disconnected_inputs=disconnected_inputs), n))
-    return results[0] if single else results
+    return _format_as(wrt, results)
 
 
 def hessian(cost, wrt, consider_constant=None, disconnected_inputs: str = "raise"):
     """The Hessian of the scalar `cost` w.r.t. each vector in `wrt`."""
     from . import tensor as T
 
-    single = not isinstance(wrt, (list, tuple))
-    wrt_list = [wrt] if single else list(wrt)
+    cost = T.as_tensor_variable(cost)
+    if cost.ndim != 0:
+        raise TypeError(f"hessian: cost must be a scalar, {cost} has {cost.ndim} dimensions. At {here()}")
+    wrt_list = list(wrt) if isinstance(wrt, (list, tuple)) else [wrt]
     out = []
     for w in wrt_list:
         if w.ndim != 1:
-            raise TypeError(f"hessian: {w} must be a vector. At {here()}")
+            raise TypeError(f"hessian: {w} must be a vector, it has {w.ndim} dimensions. At {here()}")
         g = grad(cost, w, consider_constant=consider_constant, disconnected_inputs=disconnected_inputs)
         out.append(jacobian(g, w, consider_constant=consider_constant, disconnected_inputs=disconnected_inputs))
-    return out[0] if single else out
+    return _format_as(wrt, out)
 
 
 # --- identity ops that only change gradients --------------------------------------------------
@@ -417,16 +468,19 @@ def verify_grad(fun, pt, n_tests: int = 2, rng=None, eps: float | None = None, o
     for i, p in enumerate(pt):
         if p.dtype.kind != "f":
             raise TypeError(f"verify_grad: point {i} has dtype {p.dtype}; give float arrays")
-    low_precision = any(p.dtype.itemsize < 8 for p in pt)
-    eps = eps or (1e-3 if low_precision else 1e-6)
-    abs_tol = abs_tol if abs_tol is not None else (1e-2 if low_precision else 1e-4)
-    rel_tol = rel_tol if rel_tol is not None else (1e-2 if low_precision else 1e-4)
     symbolic = [T.TensorType(p.dtype, shape=tuple(1 if s == 1 else None for s in p.shape))(f"input{i}")
                 for i, p in enumerate(pt)]
     out = fun(*symbolic)
     if isinstance(out, (list, tuple)):
         raise TypeError("verify_grad: fun must return a single tensor")
     out = T.as_tensor_variable(out)
+    # finite differences are only as precise as the least precise of the inputs and the
+    # output (a float64 point through a float32 computation needs float32's step)
+    low_precision = any(p.dtype.itemsize < 8 for p in pt) or (
+        out.dtype.startswith("float") and np.dtype(out.dtype).itemsize < 8)
+    eps = eps or (1e-3 if low_precision else 1e-6)
+    abs_tol = abs_tol if abs_tol is not None else (1e-2 if low_precision else 1e-4)
+    rel_tol = rel_tol if rel_tol is not None else (1e-2 if low_precision else 1e-4)
     f_out = function(symbolic, out, mode=mode, on_unused_input="ignore")
     o_val = np.asarray(f_out(*pt))
     for _ in range(n_tests):
@@ -454,6 +508,8 @@ def verify_grad(fun, pt, n_tests: int = 2, rng=None, eps: float | None = None, o
             abs_err = np.abs(a - numeric)
             rel_err = abs_err / np.maximum(np.abs(a) + np.abs(numeric), 1e-8)
             bad = (abs_err > abs_tol) & (rel_err > rel_tol)
+            # nan compares False: a nan or inf gradient must not pass unnoticed
+            bad |= ~(np.isfinite(a) & np.isfinite(numeric)) & ~((a == numeric) | (np.isnan(a) & np.isnan(numeric)))
             if np.any(bad):
                 k = int(np.argmax(np.where(bad, abs_err, -1)))
                 raise GradientError(i, k, p.shape, a.reshape(-1)[k], numeric.reshape(-1)[k],

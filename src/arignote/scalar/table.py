@@ -3,7 +3,9 @@
 A row gives the function's name, arity, output dtype rule, NumPy/SciPy
 implementation and gradient. The gradient is written against the tensor
 namespace `t` it is handed (so the table never imports tensor code), with
-`xs` the inputs, `z` the output and `g` the output's gradient. Backends add
+`xs` the inputs, `z` the output and `g` the output's gradient; an entry is
+None where the gradient is zero (piecewise-constant functions, comparisons)
+and `UNDEFINED` where there is none (the order of a Bessel function). Backends add
 their own code snippets to a row (`ScalarFn.backend_code`) without touching
 the math.
 """
@@ -25,7 +27,7 @@ class ScalarFn:
     nin: int
     dtype_rule: Callable[..., str]
     numpy: Callable
-    grad: Callable | None = None  # (t, xs, z, g) -> list of input gradients (None: zero)
+    grad: Callable | None = None  # (t, xs, z, g) -> list of input gradients (None: zero, UNDEFINED)
     symbol: str | None = None  # infix operator for printing, e.g. '+'
     commutative: bool = False
     associative: bool = False
@@ -46,6 +48,9 @@ class ScalarFn:
 
 
 TABLE: dict[str, ScalarFn] = {}
+
+#: a gradient entry meaning "not differentiable w.r.t. this argument" (None means "zero")
+UNDEFINED = "undefined"
 
 
 def define(name, nin, dtype_rule, numpy, grad=None, **kw) -> ScalarFn:
@@ -82,12 +87,19 @@ def _trigamma(x):
     return sp.polygamma(1, x)
 
 
+def _polygamma(n, x):
+    return sp.polygamma(n, x)
+
+
 def _round_half_to_even(x):
     return np.round(x)
 
 
 def _round_half_away(x):
-    return np.where(x >= 0, np.floor(x + 0.5), np.ceil(x - 0.5)).astype(x.dtype)
+    # x - trunc(x) is exact, unlike x + 0.5 (0.49999999999999994 + 0.5 rounds up to 1.0)
+    t = np.trunc(x)
+    with np.errstate(invalid="ignore"):  # inf - inf: the nan compares False, inf stays inf
+        return (t + np.sign(x) * (np.abs(x - t) >= 0.5)).astype(x.dtype)
 
 
 def _clip(x, lo, hi):
@@ -105,7 +117,7 @@ def _identity(x):
 # --- arithmetic ----------------------------------------------------------------
 ADD = define("add", -1, D.upcast, np.add, lambda t, xs, z, g: [g for _ in xs], symbol="+",
              commutative=True, associative=True)
-SUB = define("sub", 2, D.upcast, np.subtract, lambda t, xs, z, g: [g, -g], symbol="-")
+SUB = define("sub", 2, D.upcast_no_bool, np.subtract, lambda t, xs, z, g: [g, -g], symbol="-")
 MUL = define("mul", -1, D.upcast, np.multiply,
              lambda t, xs, z, g: [g * t.mul(*(xs[:i] + xs[i + 1:])) if len(xs) > 1 else g
                                   for i in range(len(xs))],
@@ -118,9 +130,9 @@ MOD = define("mod", 2, D.upcast, np.mod, lambda t, xs, z, g: [g, -g * t.floor(xs
 POW = define("pow", 2, D.upcast, np.power,
              lambda t, xs, z, g: [g * xs[1] * xs[0] ** (xs[1] - 1),
                                   g * t.log(t.switch(t.eq(xs[0], 0), 1, xs[0])) * z], symbol="**")
-NEG = define("neg", 1, D.upcast, np.negative, lambda t, xs, z, g: [-g], symbol="-")
+NEG = define("neg", 1, D.upcast_no_bool, np.negative, lambda t, xs, z, g: [-g], symbol="-")
 ABS = define("abs", 1, D.real_out, np.abs, lambda t, xs, z, g: [g * t.sgn(xs[0])])
-SGN = define("sgn", 1, D.upcast, np.sign, None)
+SGN = define("sgn", 1, D.upcast_no_bool, np.sign, None)
 SQR = define("sqr", 1, D.upcast, _sqr, lambda t, xs, z, g: [g * 2 * xs[0]])
 INV = define("inv", 1, D.float_out, _inv, lambda t, xs, z, g: [-g * z * z], cast_inputs=True)
 MAXIMUM = define("maximum", 2, D.upcast, np.maximum,
@@ -179,12 +191,41 @@ GAMMALN = define("gammaln", 1, D.float_out_no_complex, sp.gammaln, lambda t, xs,
                  cast_inputs=True)
 PSI = define("psi", 1, D.float_out_no_complex, _psi, lambda t, xs, z, g: [g * t.tri_gamma(xs[0])],
              cast_inputs=True)
-TRI_GAMMA = define("tri_gamma", 1, D.float_out_no_complex, _trigamma, None, cast_inputs=True)
+TRI_GAMMA = define("tri_gamma", 1, D.float_out_no_complex, _trigamma,
+                   lambda t, xs, z, g: [g * t.polygamma(2, xs[0])], cast_inputs=True)
+# polygamma(n, x): the n-th derivative of psi; the order n is an integer (no gradient)
+POLYGAMMA = define("polygamma", 2, D.float_out_of_second_discrete_first, _polygamma,
+                   lambda t, xs, z, g: [None, g * t.polygamma(xs[0] + 1, xs[1])])
 SIGMOID = define("sigmoid", 1, D.float_out_no_complex, sp.expit, lambda t, xs, z, g: [g * z * (1 - z)],
                  cast_inputs=True)
 SOFTPLUS = define("softplus", 1, D.float_out_no_complex,
                   lambda x: np.logaddexp(np.zeros((), dtype=x.dtype), x),
                   lambda t, xs, z, g: [g * t.sigmoid(xs[0])], cast_inputs=True)
+
+GAMMA = define("gamma", 1, D.float_out_no_complex, sp.gamma, lambda t, xs, z, g: [g * z * t.psi(xs[0])],
+               cast_inputs=True)
+ERFCX = define("erfcx", 1, D.float_out_no_complex, sp.erfcx,
+               lambda t, xs, z, g: [g * (2 * xs[0] * z - 2.0 / math.sqrt(math.pi))], cast_inputs=True)
+ERFCINV = define("erfcinv", 1, D.float_out_no_complex, sp.erfcinv,
+                 lambda t, xs, z, g: [-g * (math.sqrt(math.pi) / 2) * t.exp(t.sqr(z))], cast_inputs=True)
+# Bessel functions; d/dx of the order-v ones: (f(v-1, x) -/+ f(v+1, x)) / 2 (no gradient w.r.t. v)
+J0 = define("j0", 1, D.float_out_no_complex, sp.j0, lambda t, xs, z, g: [-g * t.j1(xs[0])], cast_inputs=True)
+J1 = define("j1", 1, D.float_out_no_complex, sp.j1,
+            lambda t, xs, z, g: [g * (t.j0(xs[0]) - t.jv(2, xs[0])) / 2], cast_inputs=True)
+JV = define("jv", 2, D.float_out_no_complex, sp.jv,
+            lambda t, xs, z, g: [UNDEFINED, g * (t.jv(xs[0] - 1, xs[1]) - t.jv(xs[0] + 1, xs[1])) / 2],
+            cast_inputs=True)
+I0 = define("i0", 1, D.float_out_no_complex, sp.i0, lambda t, xs, z, g: [g * t.i1(xs[0])], cast_inputs=True)
+I1 = define("i1", 1, D.float_out_no_complex, sp.i1,
+            lambda t, xs, z, g: [g * (t.i0(xs[0]) + t.iv(2, xs[0])) / 2], cast_inputs=True)
+IV = define("iv", 2, D.float_out_no_complex, sp.iv,
+            lambda t, xs, z, g: [UNDEFINED, g * (t.iv(xs[0] - 1, xs[1]) + t.iv(xs[0] + 1, xs[1])) / 2],
+            cast_inputs=True)
+# chi2sf(x, k): the survival function of the chi-squared distribution with k degrees of freedom
+CHI2SF = define("chi2sf", 2, D.float_out_no_complex, lambda x, k: sp.chdtrc(k, x),
+                lambda t, xs, z, g: [-g * t.exp((xs[1] / 2 - 1) * t.log(xs[0]) - xs[0] / 2
+                                                - (xs[1] / 2) * math.log(2.0) - t.gammaln(xs[1] / 2)),
+                                     UNDEFINED], cast_inputs=True)
 
 # --- rounding (piecewise constant: zero gradient) ----------------------------------------
 FLOOR = define("floor", 1, D.float_out_no_complex, np.floor, None, cast_inputs=True)
@@ -194,6 +235,11 @@ ROUND_HALF_TO_EVEN = define("round_half_to_even", 1, D.float_out_no_complex, _ro
                             cast_inputs=True)
 ROUND_HALF_AWAY = define("round_half_away_from_zero", 1, D.float_out_no_complex, _round_half_away, None,
                          cast_inputs=True)
+
+DEG2RAD = define("deg2rad", 1, D.float_out_no_complex, np.deg2rad, lambda t, xs, z, g: [g * (math.pi / 180)],
+                 cast_inputs=True)
+RAD2DEG = define("rad2deg", 1, D.float_out_no_complex, np.rad2deg, lambda t, xs, z, g: [g * (180 / math.pi)],
+                 cast_inputs=True)
 
 # --- comparisons, predicates and logic (not differentiable) ----------------------------------
 EQ = define("eq", 2, D.bool_out, np.equal, symbol="==", commutative=True)
@@ -210,7 +256,7 @@ XOR = define("xor", 2, D.discrete_only, np.bitwise_xor, symbol="^", commutative=
 INVERT = define("invert", 1, D.discrete_only, np.invert, symbol="~")
 
 # --- identity-like ---------------------------------------------------------------------
-IDENTITY = define("identity", 1, D.same_out, _identity, lambda t, xs, z, g: [g])
+IDENTITY = define("identity", 1, D.same_out, np.copy, lambda t, xs, z, g: [g])
 # second(a, b) (Theano's `fill`): b, broadcast to the shape of a
 SECOND = define("second", 2, lambda a, b: b,
                 lambda a, b: np.broadcast_to(b, np.broadcast_shapes(np.shape(a), np.shape(b))).copy(),

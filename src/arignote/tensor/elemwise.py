@@ -52,9 +52,20 @@ def _weak_constants(values) -> list:
             if arr.dtype.kind in "iub" and arr.item() != v:
                 raise OverflowError
         except (OverflowError, FloatingPointError, ValueError):
-            arr = np.asarray(v, dtype=np.min_scalar_type(v) if not isinstance(v, float) else np.float64)
+            arr = np.asarray(v, dtype=_smallest_dtype_holding(v))
         out.append(constant(arr))
     return out
+
+
+def _smallest_dtype_holding(v) -> np.dtype:
+    """Theano's dtype for a literal that does not fit the tensors' dtype: the smallest
+    *signed* integer holding it (as Theano's constants: int8 + 1000 is int16, not the
+    int32 that unsigned uint16 would promote to), else uint64, else float64."""
+    if isinstance(v, float) or not -(2 ** 63) <= v < 2 ** 64:
+        return np.dtype(np.float64)
+    if v >= 2 ** 63:
+        return np.dtype(np.uint64)
+    return np.min_scalar_type(-abs(v)) if v != -(2 ** 63) else np.dtype(np.int64)
 
 
 class Elemwise(Op):
@@ -79,6 +90,7 @@ class Elemwise(Op):
         if not inputs:
             raise TypeError(f"{fn.name} needs at least one argument. At {here()}")
         inputs = [as_tensor_variable(v) for v in _weak_constants(inputs)]
+        given = inputs
         ndim = max(v.ndim for v in inputs)
         inputs = [v if v.ndim == ndim else dimshuffle(v, ("x",) * (ndim - v.ndim) + tuple(range(v.ndim)))
                   for v in inputs]
@@ -86,7 +98,8 @@ class Elemwise(Op):
         try:
             dtype = self.out_dtype or fn.dtype_rule(*[v.dtype for v in inputs])
         except TypeError as e:
-            raise TypeError(f"{fn.name}: {e}. At {here()}") from None
+            args = ", ".join(f"{_describe(v, i)} of dtype {v.dtype}" for i, v in enumerate(given))
+            raise TypeError(f"{fn.name} of {args}: {e}. At {here()}") from None
         out = TensorType(dtype, shape=shape)()
         return Apply(self, inputs, [out])
 
@@ -94,10 +107,14 @@ class Elemwise(Op):
         out_type = node.outputs[0].type
         dtype = out_type.numpy_dtype
         fn = self.scalar_fn
+        if len(inputs) > 1:  # before computing: NumPy would stretch any length-1 dimension
+            _check_runtime_broadcast(node, inputs)
         if self.out_dtype is not None:
             result = np.asarray(inputs[0]).astype(dtype)
         else:
-            if fn.cast_inputs:
+            if fn.cast_inputs or (len(inputs) > 2 and fn.nin == -1):
+                # n-ary add/mul compute in the output dtype, not pairwise (int8 + int8 + int32
+                # must not wrap around in int8 first)
                 inputs = [x if x.dtype == dtype else x.astype(dtype) for x in inputs]
             if len(inputs) > 2 and fn.nin == -1:
                 result = functools.reduce(fn.numpy, inputs)
@@ -107,8 +124,9 @@ class Elemwise(Op):
                 result = fn.numpy(*inputs)
             if type(result) is not np.ndarray or result.dtype != dtype:
                 result = np.asarray(result, dtype=dtype)
-        if len(inputs) > 1:
-            _check_runtime_broadcast(node, inputs, result.shape)
+            if any(result is x or (result.base is not None and np.may_share_memory(result, x))
+                   for x in inputs):
+                result = result.copy()  # no view_map: the output must not alias an input
         output_storage[0][0] = result
 
     def infer_shape(self, fgraph, node, input_shapes):
@@ -134,7 +152,16 @@ class Elemwise(Op):
         else:
             grads = list(fn.grad(t, list(inputs), z, g))
         result = []
-        for x, gx in zip(inputs, grads):
+        for i, (x, gx) in enumerate(zip(inputs, grads)):
+            if isinstance(gx, str) and gx == S.UNDEFINED:
+                if is_discrete(x.dtype):  # nothing to differentiate anyway
+                    result.append(t.zeros_like(x, dtype=config.floatX))
+                    continue
+                from ..gradient import grad_undefined
+
+                result.append(grad_undefined(self, i, x, f"{fn.name} is not differentiable w.r.t. its "
+                                                         f"argument {i} ({x})."))
+                continue
             if is_discrete(x.dtype) or gx is None:
                 dtype = config.floatX if is_discrete(x.dtype) else x.dtype
                 result.append(t.zeros_like(x, dtype=dtype))
@@ -177,17 +204,25 @@ def _broadcast_static_shapes(name, inputs):
     return tuple(shape)
 
 
-def _check_runtime_broadcast(node, inputs, out_shape):
-    for pos, (var, value) in enumerate(zip(node.inputs, inputs)):
-        if value.shape == out_shape:
-            continue
-        for d, (got, want) in enumerate(zip(value.shape, out_shape)):
-            if got != want and not var.broadcastable[d]:
+def _check_runtime_broadcast(node, inputs):
+    """Theano's rule: only dimensions declared broadcastable (static length 1) may stretch."""
+    ndim = node.outputs[0].ndim
+    for d in range(ndim):
+        want, owner = None, None
+        for pos, (var, value) in enumerate(zip(node.inputs, inputs)):
+            if var.broadcastable[d]:
+                continue
+            if want is None:
+                want, owner = value.shape[d], pos
+                continue
+            if value.shape[d] != want:
+                bad, other = (pos, owner) if value.shape[d] == 1 or want != 1 else (owner, pos)
                 raise ValueError(
-                    f"{node.op.scalar_fn.name}: {_describe(var, pos)} has shape {value.shape} but the other "
-                    f"inputs make dimension {d} of length {want}; only dimensions declared broadcastable "
-                    f"(static length 1) may stretch. Use T.addbroadcast or dimshuffle('x', ...) if this "
-                    f"one should broadcast. The expression was built at "
+                    f"{node.op.scalar_fn.name}: {_describe(node.inputs[bad], bad)} has shape "
+                    f"{inputs[bad].shape} but {_describe(node.inputs[other], other)} has shape "
+                    f"{inputs[other].shape}: they differ in dimension {d}, and only dimensions declared "
+                    f"broadcastable (static length 1) may stretch. Use T.addbroadcast or "
+                    f"dimshuffle('x', ...) if one should broadcast. The expression was built at "
                     f"{node.outputs[0].creation_line}")
 
 

@@ -20,11 +20,13 @@ __all__ = [
     "add", "sub", "mul", "true_div", "int_div", "mod", "pow", "neg", "abs_", "sgn", "sqr", "inv", "maximum",
     "minimum", "exp", "exp2", "expm1", "log", "log2", "log10", "log1p", "sqrt", "sin", "cos", "tan", "arcsin",
     "arccos", "arctan", "arctan2", "sinh", "cosh", "tanh", "arcsinh", "arccosh", "arctanh", "erf", "erfc",
-    "erfinv", "gammaln", "psi", "tri_gamma", "sigmoid", "softplus", "floor", "ceil", "trunc",
+    "erfinv", "gammaln", "psi", "tri_gamma", "polygamma", "sigmoid", "softplus", "floor", "ceil", "trunc",
     "round_half_to_even", "round_half_away_from_zero", "eq", "neq", "lt", "gt", "le", "ge", "isnan", "isinf",
     "and_", "or_", "xor", "invert", "switch", "second", "tensor_copy", "clip", "true_divide", "floor_div",
     "abs", "square", "bitwise_and", "bitwise_or", "bitwise_xor", "bitwise_not", "where", "fill", "identity",
     "cast", "round", "real", "imag", "conj", "elemwise_op",
+    "gamma", "erfcx", "erfcinv", "j0", "j1", "jv", "i0", "i1", "iv", "chi2sf", "deg2rad", "rad2deg",
+    "iround", "isclose", "allclose", "largest", "smallest", "ceil_intdiv",
 ]
 
 
@@ -89,8 +91,34 @@ erfinv = _make(S.ERFINV, "Elementwise inverse error function.")
 gammaln = _make(S.GAMMALN, "Elementwise log of the absolute value of the gamma function.")
 psi = _make(S.PSI, "Elementwise digamma function.")
 tri_gamma = _make(S.TRI_GAMMA, "Elementwise trigamma function (derivative of digamma).")
+_polygamma = _make(S.POLYGAMMA, "")
+
+
+def polygamma(n, x):
+    """Elementwise `polygamma(n, x)`, the n-th derivative of the digamma function `psi`.
+
+    `n` is an integer (a Python int or an integer tensor); the result is real.
+    """
+    if isinstance(n, (int, np.integer)) and not isinstance(n, bool):
+        n = as_tensor_variable(np.asarray(n, dtype="int64"))
+    return _polygamma(n, x)
+
+
 sigmoid = _make(S.SIGMOID, "Elementwise logistic function `1 / (1 + exp(-x))`.")
 softplus = _make(S.SOFTPLUS, "Elementwise `log(1 + exp(x))`, computed without overflow.")
+gamma = _make(S.GAMMA, "Elementwise gamma function.")
+erfcx = _make(S.ERFCX, "Elementwise scaled complementary error function `exp(x**2) * erfc(x)`.")
+erfcinv = _make(S.ERFCINV, "Elementwise inverse of the complementary error function.")
+j0 = _make(S.J0, "Elementwise Bessel function of the first kind of order 0.")
+j1 = _make(S.J1, "Elementwise Bessel function of the first kind of order 1.")
+jv = _make(S.JV, "`jv(v, x)`: Bessel function of the first kind of real order v (no gradient w.r.t. v).")
+i0 = _make(S.I0, "Elementwise modified Bessel function of the first kind of order 0.")
+i1 = _make(S.I1, "Elementwise modified Bessel function of the first kind of order 1.")
+iv = _make(S.IV, "`iv(v, x)`: modified Bessel function of the first kind of real order v.")
+chi2sf = _make(S.CHI2SF, "`chi2sf(x, k)`: survival function of the chi-squared distribution with k degrees "
+                         "of freedom (no gradient w.r.t. k).")
+deg2rad = _make(S.DEG2RAD, "Elementwise conversion from degrees to radians.")
+rad2deg = _make(S.RAD2DEG, "Elementwise conversion from radians to degrees.")
 floor = _make(S.FLOOR, "Elementwise floor.")
 ceil = _make(S.CEIL, "Elementwise ceiling.")
 trunc = _make(S.TRUNC, "Elementwise truncation towards zero.")
@@ -160,3 +188,56 @@ def _complex_part(name, np_fn):
 real = _complex_part("real", np.real)
 imag = _complex_part("imag", np.imag)
 conj = _complex_part("conj", np.conj)
+
+
+def iround(a, mode=None):
+    """`cast(round(a, mode), 'int64')`."""
+    return cast(round(a, mode), "int64")
+
+
+def ceil_intdiv(a, b):
+    """Elementwise integer division rounding up: `ceil(a / b)` for integers."""
+    div = int_div(a, b)
+    return div + cast(neq(mod(a, b), 0), div.dtype)
+
+
+def largest(*args):
+    """Elementwise maximum of any number of tensors."""
+    if not args:
+        raise TypeError(f"largest needs at least one argument. At {here()}")
+    out = args[0]
+    for a in args[1:]:
+        out = maximum(out, a)
+    return as_tensor_variable(out)
+
+
+def smallest(*args):
+    """Elementwise minimum of any number of tensors."""
+    if not args:
+        raise TypeError(f"smallest needs at least one argument. At {here()}")
+    out = args[0]
+    for a in args[1:]:
+        out = minimum(out, a)
+    return as_tensor_variable(out)
+
+
+def isclose(a, b, rtol=1.0e-5, atol=1.0e-8, equal_nan=False):
+    """Elementwise `|a - b| <= atol + rtol * |b|` (NumPy's isclose): a bool tensor.
+
+    Infinities are close only to the same infinity; nan is close to nan only
+    with `equal_nan=True`.
+    """
+    a, b = as_tensor_variable(a), as_tensor_variable(b)
+    finite = invert(or_(or_(isnan(a), isnan(b)), or_(isinf(a), isinf(b))))
+    close = and_(le(abs_(a - b), atol + rtol * abs_(b)), finite)
+    close = or_(close, and_(isinf(a), eq(a, b)))
+    if equal_nan:
+        close = or_(close, and_(isnan(a), isnan(b)))
+    return close
+
+
+def allclose(a, b, rtol=1.0e-5, atol=1.0e-8, equal_nan=False):
+    """Whether every element of `a` is close to `b` (a bool scalar); see `isclose`."""
+    from .reduce import all as all_
+
+    return all_(isclose(a, b, rtol, atol, equal_nan))

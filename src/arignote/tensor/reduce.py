@@ -34,7 +34,7 @@ def normalize_axis(x, axis) -> tuple[int, ...]:
         if hasattr(a, "data"):
             a = a.data
         a = int(a)
-        if not -x.ndim <= a < builtins.max(x.ndim, 1) or (x.ndim == 0 and a not in (0, -1)):
+        if not (-x.ndim <= a < x.ndim or (x.ndim == 0 and a in (0, -1))):  # NumPy allows 0, -1 on 0-d
             raise ValueError(f"axis {a} is out of range for {x}, which has {x.ndim} dimensions. At {here()}")
         axes.append(a % x.ndim if x.ndim else 0)
     if len(set(axes)) != len(axes):
@@ -103,7 +103,8 @@ class Reduce(Op):
             is_zero = t.eq(x, 0)
             n_zeros = t.sum(is_zero, axis=self.axis, keepdims=True)
             prod_nonzero = t.prod(t.switch(is_zero, 1, x), axis=self.axis, keepdims=True)
-            gx = g_full * t.switch(t.eq(n_zeros, 0), prod_nonzero / x,
+            # divide by x only where it is not zero (both switch branches are computed)
+            gx = g_full * t.switch(t.eq(n_zeros, 0), prod_nonzero / t.switch(is_zero, 1, x),
                                    t.switch(t.and_(t.eq(n_zeros, 1), is_zero), prod_nonzero, 0))
         return [t.cast(gx, x.dtype)]
 
@@ -121,6 +122,10 @@ def _reduce(kind: str, x, axis=None, keepdims: bool = False, dtype=None):
     axes = normalize_axis(x, axis)
     dtype = None if dtype is None else normalize_dtype(dtype)
     out = Reduce(kind, axes, dtype)(x) if axes or dtype else x
+    if out is x and kind in ("any", "all") and x.dtype != "bool":  # nothing reduced: still truth values
+        from .math import neq
+
+        out = neq(x, 0)
     if out is x and dtype is None and kind in ("sum", "prod") and x.dtype != _acc_dtype(kind, x.dtype):
         from .math import cast
 

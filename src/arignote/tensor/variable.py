@@ -375,16 +375,19 @@ def constant(x: Any, name: str | None = None, ndim: int | None = None, dtype=Non
 
 
 def _all_python_floats(x) -> bool:
-    if isinstance(x, float):
+    """A Python float, or a (nested) list of Python numbers holding at least one float.
+
+    NumPy scalars are excluded on purpose: np.float64(2.0) keeps its dtype.
+    """
+    if type(x) is float:
         return True
     if isinstance(x, (list, tuple)) and x:
-        return all(_all_python_floats(v) or isinstance(v, int) for v in x) and any(
-            _contains_float(v) for v in x)
+        return all(_all_python_floats(v) or type(v) is int for v in x) and any(_contains_float(v) for v in x)
     return False
 
 
 def _contains_float(x) -> bool:
-    if isinstance(x, float):
+    if type(x) is float:
         return True
     if isinstance(x, (list, tuple)):
         return any(_contains_float(v) for v in x)
