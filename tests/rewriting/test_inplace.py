@@ -107,3 +107,28 @@ def test_constants_are_never_destroyed():
     f = th.function([ids], T.inc_subtensor(c[ids], 1.0))
     np.testing.assert_array_equal(f(np.array([0], dtype='int32')), [1.0, 0.0, 0.0])
     np.testing.assert_array_equal(f(np.array([0], dtype='int32')), [1.0, 0.0, 0.0])
+
+
+def test_elementwise_update_writes_into_the_shared_variable():
+    W = th.shared(np.ones(4), 'W')
+    g = T.dvector('g')
+    f = th.function([g], [], updates=[(W, W - 0.5 * g)])
+    inplace = [n for n in f.maker.fgraph.apply_nodes if getattr(n.op, 'inplace_input', None) is not None]
+    assert inplace and 'inplace' in f.maker.fgraph.rewrite_trace.fired()
+    storage = W.get_value(borrow=True)
+    f(np.arange(4.0))
+    assert W.get_value(borrow=True) is storage
+    np.testing.assert_array_equal(storage, 1 - 0.5 * np.arange(4.0))
+
+
+def test_elementwise_in_place_never_touches_plain_inputs_or_broadcasts():
+    x = T.dmatrix('x')
+    r = T.row('r')
+    f = th.function([x, r], T.exp(x) + r)  # exp(x) is a temporary: fine to overwrite; x is not
+    value = np.zeros((2, 3))
+    out = f(value, np.ones((1, 3)))
+    np.testing.assert_array_equal(value, np.zeros((2, 3)))
+    np.testing.assert_array_equal(out, np.full((2, 3), 2.0))
+    # the row is broadcast: it can never receive the (2, 3) result
+    assert not any(getattr(n.op, 'inplace_input', None) is not None and n.inputs[n.op.inplace_input].type.ndim == 2
+                   and n.inputs[n.op.inplace_input].broadcastable[0] for n in f.maker.fgraph.apply_nodes)

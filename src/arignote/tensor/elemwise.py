@@ -71,16 +71,28 @@ def _smallest_dtype_holding(v) -> np.dtype:
 class Elemwise(Op):
     """Apply the scalar function `scalar_fn` elementwise, with broadcasting."""
 
-    __props__ = ("scalar_fn", "out_dtype")
+    __props__ = ("scalar_fn", "out_dtype", "inplace_input")
 
-    def __init__(self, scalar_fn: S.ScalarFn, out_dtype: str | None = None):
+    def __init__(self, scalar_fn: S.ScalarFn, out_dtype: str | None = None, inplace_input: int | None = None):
         self.scalar_fn = scalar_fn
         self.out_dtype = out_dtype
+        # the input whose memory receives the result (None: a new array)
+        self.inplace_input = inplace_input
+        self.destroy_map = {} if inplace_input is None else {0: [inplace_input]}
 
     def __str__(self):
+        suffix = "" if self.inplace_input is None else ",inplace"
         if self.out_dtype is not None:
-            return f"Elemwise{{Cast{{{self.out_dtype}}}}}"
-        return f"Elemwise{{{self.scalar_fn.name}}}"
+            return f"Elemwise{{Cast{{{self.out_dtype}}}{suffix}}}"
+        return f"Elemwise{{{self.scalar_fn.name}{suffix}}}"
+
+    def inplace_twins(self, node):
+        """Destructive versions of this node: one per input that has the output's exact type."""
+        if self.inplace_input is not None:
+            return []
+        out = node.outputs[0]
+        return [Elemwise(self.scalar_fn, self.out_dtype, k) for k, x in enumerate(node.inputs)
+                if x.dtype == out.dtype and x.broadcastable == out.broadcastable]
 
     def make_node(self, *inputs):
         fn = self.scalar_fn
@@ -109,25 +121,44 @@ class Elemwise(Op):
         fn = self.scalar_fn
         if len(inputs) > 1:  # before computing: NumPy would stretch any length-1 dimension
             _check_runtime_broadcast(node, inputs)
-        if self.out_dtype is not None:
-            result = np.asarray(inputs[0]).astype(dtype)
-        else:
-            if fn.cast_inputs or (len(inputs) > 2 and fn.nin == -1):
-                # n-ary add/mul compute in the output dtype, not pairwise (int8 + int8 + int32
-                # must not wrap around in int8 first)
-                inputs = [x if x.dtype == dtype else x.astype(dtype) for x in inputs]
-            if len(inputs) > 2 and fn.nin == -1:
-                result = functools.reduce(fn.numpy, inputs)
-            elif len(inputs) == 1 and fn.nin == -1:
-                result = np.array(inputs[0], copy=True)
-            else:
-                result = fn.numpy(*inputs)
-            if type(result) is not np.ndarray or result.dtype != dtype:
-                result = np.asarray(result, dtype=dtype)
-            if any(result is x or (result.base is not None and np.may_share_memory(result, x))
-                   for x in inputs):
-                result = result.copy()  # no view_map: the output must not alias an input
+        if self.inplace_input is not None:
+            output_storage[0][0] = self._perform_inplace(inputs, dtype)
+            return
+        result = self._compute(inputs, dtype)
+        if any(result is x or (result.base is not None and np.may_share_memory(result, x)) for x in inputs):
+            result = result.copy()  # no view_map: the output must not alias an input
         output_storage[0][0] = result
+
+    def _compute(self, inputs, dtype) -> np.ndarray:
+        """The result as an ndarray of `dtype` (it may be one of the inputs)."""
+        fn = self.scalar_fn
+        if self.out_dtype is not None:
+            return np.asarray(inputs[0]).astype(dtype)
+        if fn.cast_inputs or (len(inputs) > 2 and fn.nin == -1):
+            # n-ary add/mul compute in the output dtype, not pairwise (int8 + int8 + int32
+            # must not wrap around in int8 first)
+            inputs = [x if x.dtype == dtype else x.astype(dtype) for x in inputs]
+        if len(inputs) > 2 and fn.nin == -1:
+            result = functools.reduce(fn.numpy, inputs)
+        elif len(inputs) == 1 and fn.nin == -1:
+            result = inputs[0]
+        else:
+            result = fn.numpy(*inputs)
+        if type(result) is not np.ndarray or result.dtype != dtype:
+            result = np.asarray(result, dtype=dtype)
+        return result
+
+    def _perform_inplace(self, inputs, dtype):
+        target = inputs[self.inplace_input]
+        fn = self.scalar_fn
+        if self.out_dtype is None and isinstance(fn.numpy, np.ufunc) and fn.numpy.nin == len(inputs) \
+                and all(x.dtype == dtype for x in inputs):
+            fn.numpy(*inputs, out=target)  # the ufunc writes straight into the input's memory
+            return target
+        result = self._compute(inputs, dtype)
+        if result is not target:
+            np.copyto(target, result, casting="unsafe")
+        return target
 
     def infer_shape(self, fgraph, node, input_shapes):
         out = []

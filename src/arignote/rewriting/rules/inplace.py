@@ -1,8 +1,9 @@
 """In place: let ops overwrite an input when the destroy handler proves it safe.
 
-Any op with an `inplace` prop (the inc_subtensor family, Gemm/Gemv/Ger) has a
-destructive twin `type(op)(..., inplace=True)` whose `destroy_map` says which
-input it overwrites. Nodes are considered in execution order; each swap is
+Elementwise ops may write their result into an input of the same type; any
+op with an `inplace` prop (the inc_subtensor family, Gemm/Gemv/Ger) has a
+destructive twin `type(op)(..., inplace=True)`; `destroy_map` says which input
+each overwrites. Nodes are considered in execution order; each swap is
 kept only if no other reader of that memory would run after it, and the
 memory is neither a constant nor a function input the caller did not allow
 us to overwrite.
@@ -14,17 +15,25 @@ from ..db import rewrites
 from ..engine import GraphRewriter, trace_of
 
 
-def destructive_twin(op):
-    """The in-place version of `op`, or None."""
+def destructive_twins(node) -> list:
+    """In-place versions of `node`'s op, in order of preference.
+
+    An op either offers `inplace_twins(node)` (Elemwise: one per input it could
+    write into) or has an `inplace` prop with a destructive twin.
+    """
+    op = node.op
+    offer = getattr(op, "inplace_twins", None)
+    if offer is not None:
+        return offer(node)
     props = getattr(op, "__props__", ())
     if "inplace" not in props or getattr(op, "inplace", True):
-        return None
+        return []
     kwargs = {p: getattr(op, p) for p in props}
     kwargs["inplace"] = True
     try:
-        return type(op)(**kwargs)
+        return [type(op)(**kwargs)]
     except TypeError:
-        return None
+        return []
 
 
 class InplaceRewriter(GraphRewriter):
@@ -40,11 +49,10 @@ class InplaceRewriter(GraphRewriter):
         for node in fgraph.toposort():
             if node not in fgraph.apply_nodes:
                 continue
-            twin = destructive_twin(node.op)
+            twin = next((t for t in destructive_twins(node)
+                         if all(handler.can_destroy(fgraph, node, i)
+                                for srcs in t.destroy_map.values() for i in srcs)), None)
             if twin is None:
-                continue
-            destroyed = [i for srcs in twin.destroy_map.values() for i in srcs]
-            if not all(handler.can_destroy(fgraph, node, i) for i in destroyed):
                 continue
             new_outputs = twin.make_node(*node.inputs).outputs
             for old, new in zip(node.outputs, new_outputs):
