@@ -20,6 +20,7 @@ from .tensor.type import TensorType  # noqa: F401
 from .compile import (Function, In, Mode, Out, Param, SharedVariable, function, shared,  # noqa: F401
                       shared_constructor, get_mode)
 from . import compile, gradient, ifelse, printing  # noqa: F401,A004
+from .rewriting import rules as _rules  # noqa: F401  (registers every rewrite once, at import)
 from .gradient import grad, Rop, Lop  # noqa: F401
 from .printing import pp, debugprint, pprint  # noqa: F401
 from . import scan as scan_module  # noqa: F401  (theano.scan_module)

@@ -90,7 +90,13 @@ class DestroyHandler:
         # the view chain from root to node's input is read by node itself: those are fine
         if not readers:
             return True
-        downstream = _descendants(fgraph, node)
+        # node would run after every reader: none may need node's result, directly or through
+        # the orderings earlier destroyers already impose
+        runs_after: dict = {}
+        for destroyer, before in self.orderings(fgraph).items():
+            for reader in before:
+                runs_after.setdefault(reader, []).append(destroyer)
+        downstream = _descendants(fgraph, node, runs_after)
         return not (readers & downstream)
 
     def orderings(self, fgraph) -> dict[Apply, set[Apply]]:
@@ -114,14 +120,17 @@ def _is_view_towards(client: Apply, destroyer: Apply) -> bool:
     return any(o in destroyer.inputs for o in client.outputs)
 
 
-def _descendants(fgraph, node: Apply) -> set[Apply]:
+def _descendants(fgraph, node: Apply, runs_after: dict | None = None) -> set[Apply]:
+    """Nodes that must run after `node`: its data clients, and the destroyers they precede."""
+    runs_after = runs_after or {}
     seen: set[Apply] = set()
     stack = [node]
     while stack:
         n = stack.pop()
-        for out in n.outputs:
-            for client, _ in fgraph.clients.get(out, []):
-                if client != OUTPUT and client not in seen:
-                    seen.add(client)
-                    stack.append(client)
+        nexts = [client for out in n.outputs for client, _ in fgraph.clients.get(out, []) if client != OUTPUT]
+        nexts.extend(runs_after.get(n, ()))
+        for m in nexts:
+            if m not in seen:
+                seen.add(m)
+                stack.append(m)
     return seen
