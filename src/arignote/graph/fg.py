@@ -212,7 +212,11 @@ def _order_with_constraints(order: list, extra: dict) -> list:
             if waiting[u] == 0:
                 heapq.heappush(ready, position[u])
     if len(result) != len(order):
-        raise InconsistencyError("in-place orderings form a cycle")
+        stuck = [n for n in order if waiting[n] > 0]
+        conflicts = [f"{d.op} (built at {d.outputs[0].creation_line}) overwrites memory that "
+                     f"{', '.join(str(r.op) for r in extra[d] if r in stuck)} must read first"
+                     for d in extra if d in stuck]
+        raise InconsistencyError("in-place operations cannot be ordered: " + "; ".join(conflicts or map(str, stuck)))
     return result
 
 

@@ -522,3 +522,7 @@ def matmul(a, b):
     keep = [d for d in range(nd) if not ((a_vec and d == nd - 2) or (b_vec and d == nd - 1))]
     return dimshuffle(out, tuple(keep)) if len(keep) != nd else out
 
+
+# Theano exposed the BLAS ops the optimiser introduces under theano.tensor.blas
+from .blas_ops import (Gemm, Gemv, Ger, gemm_inplace, gemm_no_inplace, gemv_inplace,  # noqa: E402,F401
+                       gemv_no_inplace, ger, ger_destructive)
