@@ -71,22 +71,13 @@ class FunctionGraph:
         self._import_node(var.owner)
 
     def _import_node(self, node: Apply):
-        for new in io_toposort([v for v in self.variables if v.owner is None], [*node.outputs]):
-            if new in self.apply_nodes:
-                continue
+        """Add `node` and whatever it needs that the graph does not have yet, inputs first."""
+        for new in self._missing_nodes(node):
             for i in new.inputs:
-                if i not in self.variables:
-                    if i.owner is None:
-                        self._import_var(i)
-                    # owned inputs were imported earlier in toposort order
-                self.clients.setdefault(i, []).append((new, new.inputs.index(i) if new.inputs.count(i) == 1 else None))
-            # fix positions for inputs used several times by one node
+                if i not in self.variables and i.owner is None:
+                    self._import_var(i)
             for pos, i in enumerate(new.inputs):
-                lst = self.clients[i]
-                for k, (n, p) in enumerate(lst):
-                    if n is new and p is None:
-                        lst[k] = (new, pos)
-                        break
+                self.clients.setdefault(i, []).append((new, pos))
             self.apply_nodes.add(new)
             for o in new.outputs:
                 self.variables.add(o)
@@ -94,6 +85,29 @@ class FunctionGraph:
             for f in self.features:
                 if hasattr(f, "on_import"):
                     f.on_import(self, new)
+
+    def _missing_nodes(self, node: Apply) -> list[Apply]:
+        """Nodes not yet in the graph that `node` depends on (and itself), in dependency order.
+
+        The walk stops at variables the graph already has, so importing costs what
+        is new, not the size of the graph.
+        """
+        order: list[Apply] = []
+        done: set = set()
+        stack = [(node, False)]
+        while stack:
+            n, expanded = stack.pop()
+            if n in done or n in self.apply_nodes:
+                continue
+            if expanded:
+                done.add(n)
+                order.append(n)
+                continue
+            stack.append((n, True))
+            for i in n.inputs:
+                if i.owner is not None and i not in self.variables and i.owner not in done:
+                    stack.append((i.owner, False))
+        return order
 
     # -- editing ---------------------------------------------------------------
     def change_input(self, node, i: int, new_var: Variable, reason: str | None = None):
@@ -134,27 +148,31 @@ class FunctionGraph:
             self.replace(var, new_var, reason)
 
     def _prune_if_unused(self, var: Variable):
-        if self.clients.get(var) or var in self.inputs:
-            return
-        node = var.owner
-        if node is None:
-            if var in self.variables and isinstance(var, Constant):
-                self.variables.discard(var)
-                self.clients.pop(var, None)
-            return
-        if node not in self.apply_nodes or any(self.clients.get(o) for o in node.outputs):
-            return
-        self.apply_nodes.discard(node)
-        for o in node.outputs:
-            self.variables.discard(o)
-            self.clients.pop(o, None)
-        for f in self.features:
-            if hasattr(f, "on_prune"):
-                f.on_prune(self, node)
-        for pos, i in enumerate(node.inputs):
-            if (node, pos) in self.clients.get(i, []):
-                self.clients[i].remove((node, pos))
-            self._prune_if_unused(i)
+        """Drop `var`'s node (and, transitively, its inputs' nodes) once nothing uses them."""
+        worklist = [var]
+        while worklist:
+            var = worklist.pop()
+            if self.clients.get(var) or var in self.inputs:
+                continue
+            node = var.owner
+            if node is None:
+                if var in self.variables and isinstance(var, Constant):
+                    self.variables.discard(var)
+                    self.clients.pop(var, None)
+                continue
+            if node not in self.apply_nodes or any(self.clients.get(o) for o in node.outputs):
+                continue
+            self.apply_nodes.discard(node)
+            for o in node.outputs:
+                self.variables.discard(o)
+                self.clients.pop(o, None)
+            for f in self.features:
+                if hasattr(f, "on_prune"):
+                    f.on_prune(self, node)
+            for pos, i in enumerate(node.inputs):
+                if (node, pos) in self.clients.get(i, []):
+                    self.clients[i].remove((node, pos))
+                worklist.append(i)
 
     # -- features ----------------------------------------------------------------
     def attach_feature(self, feature):

@@ -118,9 +118,10 @@ def _compatible(old: Variable, new: Variable) -> Variable | None:
         return None
     from ..tensor.shape_ops import specify_shape
 
-    if ot.is_super(nt):  # new knows more about its shape: it may stand in as it is
-        return new
-    return specify_shape(new, ot.shape)  # new knows less: assert what old promised
+    # a length-1 dimension where old's length was unknown would broadcast where old raised
+    if ot.is_super(nt) and not any(n == 1 and o is None for n, o in zip(nt.shape, ot.shape)):
+        return new  # new knows more about its shape: it may stand in as it is
+    return specify_shape(new, ot.shape)  # assert exactly what old promised, no more
 
 
 def apply_node_rewriter(fgraph: FunctionGraph, rewriter: NodeRewriter, node: Apply, on_error: str) -> bool:
