@@ -1,0 +1,1 @@
+"""Backends: the NumPy reference VM (vm.py) and the compile cache (cache.py)."""

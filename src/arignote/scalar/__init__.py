@@ -1,0 +1,1 @@
+"""The scalar function table and the dtype rules elementwise ops are built on."""
