@@ -238,14 +238,26 @@ def _broadcast_static_shapes(name, inputs):
     return tuple(shape)
 
 
+def _dims_to_check(node) -> tuple:
+    """(dim, input positions) where two or more inputs must agree at run time; cached per node.
+
+    A dimension where at most one input is not declared broadcastable can never
+    mismatch, so most nodes (x + constant, x * row) need no check per call.
+    """
+    checks = node.__dict__.get("_broadcast_checks")  # on the node itself: clones share tags
+    if checks is None:
+        candidates = ((d, tuple(pos for pos, v in enumerate(node.inputs) if not v.broadcastable[d]))
+                      for d in range(node.outputs[0].ndim))
+        checks = node._broadcast_checks = tuple(c for c in candidates if len(c[1]) > 1)
+    return checks
+
+
 def _check_runtime_broadcast(node, inputs):
     """Theano's rule: only dimensions declared broadcastable (static length 1) may stretch."""
-    ndim = node.outputs[0].ndim
-    for d in range(ndim):
+    for d, positions in _dims_to_check(node):
         want, owner = None, None
-        for pos, (var, value) in enumerate(zip(node.inputs, inputs)):
-            if var.broadcastable[d]:
-                continue
+        for pos in positions:
+            value = inputs[pos]
             if want is None:
                 want, owner = value.shape[d], pos
                 continue
