@@ -165,7 +165,11 @@ def _short_data(data):
 
 
 class Apply:
-    """One application of an op to input variables, producing outputs."""
+    """One application of an op to input variables, producing outputs.
+
+    Ops may memoise facts about a node in attributes named `_cache_*`; a
+    FunctionGraph drops them whenever it changes the node's inputs.
+    """
 
     def __init__(self, op: "Op", inputs: Sequence[Variable], outputs: Sequence[Variable]):
         self.op = op

@@ -127,6 +127,8 @@ class FunctionGraph:
                 raise TypeError(f"cannot replace {old} ({old.type}) by {new_var} ({new_var.type})")
             self._import_var(new_var)
             node.inputs[i] = new_var
+            for key in [k for k in node.__dict__ if k.startswith("_cache_")]:
+                del node.__dict__[key]  # facts an op derived from the old inputs
             self.clients[old].remove((node, i))
             self.clients[new_var].append((node, i))
         for f in self.features:

@@ -244,11 +244,11 @@ def _dims_to_check(node) -> tuple:
     A dimension where at most one input is not declared broadcastable can never
     mismatch, so most nodes (x + constant, x * row) need no check per call.
     """
-    checks = node.__dict__.get("_broadcast_checks")  # on the node itself: clones share tags
+    checks = node.__dict__.get("_cache_broadcast_checks")  # on the node itself: clones share tags
     if checks is None:
         candidates = ((d, tuple(pos for pos, v in enumerate(node.inputs) if not v.broadcastable[d]))
                       for d in range(node.outputs[0].ndim))
-        checks = node._broadcast_checks = tuple(c for c in candidates if len(c[1]) > 1)
+        checks = node._cache_broadcast_checks = tuple(c for c in candidates if len(c[1]) > 1)
     return checks
 
 
