@@ -50,3 +50,15 @@ def test_the_module_is_not_loaded_twice():
     import arignote.tensor.elemwise as b
 
     assert a is b and a.__spec__.name == "arignote.tensor.elemwise"
+
+
+def test_scan_is_callable_even_after_importing_its_submodules():
+    import theano
+    import theano.tensor as T
+    from theano.scan.utils import until
+    from theano.scan_module import until as until2
+    import theano.scan_module.scan_utils as scan_utils
+
+    assert until is until2 and hasattr(scan_utils, "equal_computations")
+    result, _ = theano.scan(lambda p: p * 2, outputs_info=T.constant(1.0), n_steps=3)
+    assert result.eval().tolist() == [2.0, 4.0, 8.0]
