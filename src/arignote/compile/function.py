@@ -356,6 +356,31 @@ class Function:
                                 f"{' ' + repr(self.name) if self.name else ''}")
             self._input_cells[k][0] = self._defaults[k]
 
+    def step_runner(self):
+        """A bare callable for loops: `run(values) -> outputs`, values already of the right types.
+
+        It skips argument checking, defaults, updates and keyword handling (a Scan
+        step calls it thousands of times per call) but keeps the output copies
+        that stop an output from aliasing an input.
+        """
+        cells = self._input_cells
+        run = self._run
+        out_cells = self._output_cells
+        copies = self._copy_outputs
+        n_out = self._n_out
+
+        def step(values):
+            for cell, value in zip(cells, values):
+                cell[0] = value
+            run()
+            outs = [c[0] for c in out_cells[:n_out]]
+            for k in copies:
+                if k < n_out:
+                    outs[k] = _copy(outs[k])
+            return outs
+
+        return step
+
     # -- conveniences -------------------------------------------------------------------------------
     @property
     def input_storage(self):

@@ -111,7 +111,7 @@ class Scan(Op):
 
     def perform(self, node, inputs, output_storage):
         spec = self.spec
-        fn = self._inner_function()
+        step = self._inner_function().step_runner()
         n = int(inputs[0])
         pos = 1
         seqs = inputs[pos: pos + spec.n_seqs]
@@ -148,7 +148,7 @@ class Scan(Op):
                 args.extend(ring[len(ring) + tap] for tap in spec.taps[i])
             args.extend(shared)
             args.extend(non_seqs)
-            outs = fn(*args)
+            outs = step(args)
             for i in range(spec.n_rec):
                 new = outs[i]
                 if new.shape != rings[i][-1].shape:
