@@ -255,3 +255,13 @@ def test_peak_memory_is_flat_in_the_number_of_steps():
         tracemalloc.stop()
     # 5000 states of 8 kB would be 40 MB; keeping one leaves the peak where it was
     assert peaks[1] < peaks[0] + 1_000_000
+
+
+def test_rop_through_scan_equals_jacobian_times_vector():
+    x = T.dvector('x')
+    v = T.dvector('v')
+    hs, _ = th.scan(lambda a, h: T.tanh(a * h + a), sequences=x, outputs_info=T.constant(np.float64(0.5)))
+    jv = th.function([x, v], th.gradient.Rop(hs, x, v))
+    jac = th.function([x], th.gradient.jacobian(hs, x))
+    xv, vv = rng.standard_normal(4), rng.standard_normal(4)
+    np.testing.assert_allclose(jv(xv, vv), jac(xv) @ vv)
