@@ -265,3 +265,13 @@ def test_rop_through_scan_equals_jacobian_times_vector():
     jac = th.function([x], th.gradient.jacobian(hs, x))
     xv, vv = rng.standard_normal(4), rng.standard_normal(4)
     np.testing.assert_allclose(jv(xv, vv), jac(xv) @ vv)
+
+
+def test_long_loops_and_a_huge_step_bound_for_while_loops():
+    x0 = T.dscalar('x0')
+    out, _ = th.scan(lambda prev: (prev + 1, until(prev + 1 >= 5000)), outputs_info=x0, n_steps=10 ** 12)
+    seq, _ = th.scan(lambda v: v * 2, sequences=out)  # a per-step output over a long sequence
+    f = th.function([x0], [out, seq])
+    states, doubled = f(0.0)
+    np.testing.assert_array_equal(states, np.arange(1.0, 5001.0))
+    np.testing.assert_array_equal(doubled, 2 * np.arange(1.0, 5001.0))

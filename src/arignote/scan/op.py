@@ -128,49 +128,40 @@ class Scan(Op):
             if s.shape[0] < n:
                 raise ValueError(f"{self}: sequence {k} has {s.shape[0]} entries but the loop runs {n} steps")
         rec_types = [o.type for o in node.outputs[: spec.n_rec]]
-        rings = []
+        histories = []
         for i, init in enumerate(inits):
             length = spec.buffer_len(i)
             if init.shape[0] < length:
                 raise ValueError(f"{self}: the initial value of recurrent output {i} needs {length} entries "
                                  f"(taps {list(spec.taps[i])}), got {init.shape[0]}")
-            keep = spec.keep[i]
-            cap = None if keep is None else max(keep, length)
-            ring = deque((np.asarray(v, dtype=rec_types[i].numpy_dtype) for v in init[init.shape[0] - length:]),
-                         maxlen=cap)
-            rings.append(ring)
-        n_done_rec = [0] * spec.n_rec
+            start = init[init.shape[0] - length:]
+            dtype = rec_types[i].numpy_dtype
+            histories.append(_FullHistory(start, n, dtype) if spec.keep[i] is None
+                             else _RecentHistory(start, spec.keep[i], dtype))
         nit_types = [o.type for o in node.outputs[spec.n_rec: spec.n_rec + spec.n_nitsot]]
-        nit_results = [deque(maxlen=spec.keep[spec.n_rec + j]) for j in range(spec.n_nitsot)]
+        collectors = [_Collector(n, spec.keep[spec.n_rec + j], nit_types[j]) for j in range(spec.n_nitsot)]
         for t in range(n):
             args = [s[t] for s in seqs]
-            for i, ring in enumerate(rings):
-                args.extend(ring[len(ring) + tap] for tap in spec.taps[i])
+            for i, history in enumerate(histories):
+                args.extend(history.taps(spec.taps[i]))
             args.extend(shared)
             args.extend(non_seqs)
             outs = step(args)
-            for i in range(spec.n_rec):
-                new = outs[i]
-                if new.shape != rings[i][-1].shape:
+            for i, history in enumerate(histories):
+                if not history.push(outs[i]):
                     raise ValueError(
-                        f"{self}: step {t} returned shape {new.shape} for recurrent output {i}, whose previous "
-                        f"value has shape {rings[i][-1].shape}; a recurrent output must keep its shape")
-                rings[i].append(new)
-                n_done_rec[i] += 1
-            for j in range(spec.n_nitsot):
-                nit_results[j].append(outs[spec.n_rec + j])
+                        f"{self}: step {t} returned shape {outs[i].shape} for recurrent output {i}, whose "
+                        f"previous value has shape {history.state_shape}; a recurrent output must keep its shape")
+            for j, collector in enumerate(collectors):
+                collector.push(outs[spec.n_rec + j])
             base = spec.n_rec + spec.n_nitsot
             shared = list(outs[base: base + spec.n_shared])
             if spec.as_while and bool(outs[-1]):
                 break
-        for i, ring in enumerate(rings):
-            if spec.keep[i] is None:  # every state computed (the initial ones are not outputs)
-                kept = list(ring)[len(ring) - n_done_rec[i]:] if n_done_rec[i] else []
-            else:  # the newest `keep` values, initial ones included when the loop was short
-                kept = list(ring)[-spec.keep[i]:]
-            output_storage[i][0] = _stack(kept, rec_types[i], inits[i].shape[1:])
-        for j in range(spec.n_nitsot):
-            output_storage[spec.n_rec + j][0] = _stack(list(nit_results[j]), nit_types[j], None)
+        for i, history in enumerate(histories):
+            output_storage[i][0] = history.result()
+        for j, collector in enumerate(collectors):
+            output_storage[spec.n_rec + j][0] = collector.result()
         for k in range(spec.n_shared):
             output_storage[spec.n_rec + spec.n_nitsot + k][0] = shared[k]
 
@@ -203,6 +194,103 @@ class Scan(Op):
         from .grad import scan_gradient
 
         return scan_gradient(self, inputs, outputs, output_grads)
+
+
+class _FullHistory:
+    """Every state of a recurrent output, written step by step into one array.
+
+    Rows 0..L-1 hold the initial values, row L+t the state after step t, so a
+    tap reads a row and the output is a view of the rows computed: no copies.
+    """
+
+    def __init__(self, initial, n_steps: int, dtype):
+        self.length = initial.shape[0]
+        self.state_shape = initial.shape[1:]
+        self.n_steps = n_steps
+        # a while-loop's n_steps is only a bound: grow by doubling rather than trust it
+        self.buffer = np.empty((self.length + _first_capacity(n_steps),) + self.state_shape, dtype=dtype)
+        self.buffer[: self.length] = initial
+        self.filled = self.length
+
+    def taps(self, taps):
+        return [self.buffer[self.filled + tap] for tap in taps]
+
+    def push(self, value) -> bool:
+        if value.shape != self.state_shape:
+            return False
+        if self.filled == self.buffer.shape[0]:
+            self.buffer = _grown(self.buffer, self.length + self.n_steps)
+        self.buffer[self.filled] = value
+        self.filled += 1
+        return True
+
+    def result(self):
+        return self.buffer[self.length: self.filled]
+
+
+class _RecentHistory:
+    """Only the newest values of a recurrent output (the memory rule: `result[-1]` keeps one)."""
+
+    def __init__(self, initial, keep: int, dtype):
+        self.state_shape = initial.shape[1:]
+        self.keep = keep
+        self.ring = deque((np.asarray(v, dtype=dtype) for v in initial), maxlen=max(keep, initial.shape[0]))
+        self.dtype = dtype
+
+    def taps(self, taps):
+        ring = self.ring
+        return [ring[len(ring) + tap] for tap in taps]
+
+    def push(self, value) -> bool:
+        if value.shape != self.state_shape:
+            return False
+        self.ring.append(value)
+        return True
+
+    def result(self):  # the newest `keep` values, initial ones included when the loop was short
+        kept = list(self.ring)[-self.keep:]
+        return np.stack(kept).astype(self.dtype, copy=False)
+
+
+class _Collector:
+    """A per-step output: all steps in one array (allocated at the first step), or the last `keep`."""
+
+    def __init__(self, n_steps: int, keep, ttype):
+        self.n_steps, self.keep, self.ttype = n_steps, keep, ttype
+        self.array = None
+        self.count = 0
+        self.recent = deque(maxlen=keep) if keep is not None else None
+
+    def push(self, value):
+        if self.recent is not None:
+            self.recent.append(value)
+            return
+        if self.array is None:
+            self.array = np.empty((_first_capacity(self.n_steps),) + value.shape, dtype=self.ttype.numpy_dtype)
+        elif value.shape != self.array.shape[1:]:
+            raise ValueError(f"a per-step output changed shape from {self.array.shape[1:]} to {value.shape}")
+        if self.count == self.array.shape[0]:
+            self.array = _grown(self.array, self.n_steps)
+        self.array[self.count] = value
+        self.count += 1
+
+    def result(self):
+        if self.recent is not None:
+            return _stack(list(self.recent), self.ttype, None)
+        if self.array is None:
+            return _stack([], self.ttype, None)
+        return self.array[: self.count]
+
+
+def _first_capacity(n_steps: int) -> int:
+    return min(n_steps, 4096)
+
+
+def _grown(array, limit: int):
+    """`array` with room for twice as many rows (at most `limit`), its rows kept."""
+    bigger = np.empty((min(limit, 2 * array.shape[0] or 1),) + array.shape[1:], dtype=array.dtype)
+    bigger[: array.shape[0]] = array
+    return bigger
 
 
 def _loose(shape):
