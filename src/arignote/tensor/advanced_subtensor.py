@@ -16,7 +16,7 @@ import numpy as np
 
 from ..graph.basic import Apply, Op, Variable
 from ..graph.sourceline import here
-from .subtensor import (IncSubtensor, Subtensor, _IndexOp, _shape_str, check_index_inputs,
+from .subtensor import (IncSubtensor, Subtensor, _IncSubtensorGrads, _IndexOp, _shape_str, check_index_inputs,
                         checked_result_shape, describe, fill_index, grad_like, result_shape,
                         runtime_index_error, runtime_infos, symbolic_result_shape)
 from .type import TensorType
@@ -273,7 +273,7 @@ class AdvancedSubtensor(_IndexOp):
         return [None if eval_points[0] is None else self(eval_points[0], *inputs[1:])]
 
 
-class AdvancedIncSubtensor(_IndexOp):
+class AdvancedIncSubtensor(_IncSubtensorGrads, _IndexOp):
     """x with `x[idx]` (advanced) incremented by (or set to) y; repeated positions
     accumulate (increment) or the last one wins (set)."""
 
@@ -318,25 +318,9 @@ class AdvancedIncSubtensor(_IndexOp):
             raise runtime_index_error(e, node, x) from None
         output_storage[0][0] = out
 
-    def infer_shape(self, fgraph, node, input_shapes):
-        return [input_shapes[0]]
-
-    def connection_pattern(self, node):
-        return [[True], [True]] + [[False]] * (len(node.inputs) - 2)
-
-    def L_op(self, inputs, outputs, output_grads):
-        from .. import tensor as t
-        from ..gradient import DisconnectedType
-
-        x, y, *rest = inputs
-        g = grad_like(output_grads[0], x)
-        if x.dtype[0] in "biu":
-            gx, gy = t.zeros_like(x, dtype="floatX"), t.zeros_like(y, dtype="floatX")
-        else:
-            gx = AdvancedIncSubtensor(self.idx_list, set_instead_of_inc=True)(g, t.zeros_like(y), *rest) \
-                if self.set_instead_of_inc else g
-            gy = sum_to_y(AdvancedSubtensor(self.idx_list)(g, *rest), y)
-        return [gx, gy] + [DisconnectedType()() for _ in rest]
+    def read_op(self):
+        """The indexing op that reads what this op writes."""
+        return AdvancedSubtensor(self.idx_list)
 
 
 def _check_consumed(x, idx_list):

@@ -388,7 +388,36 @@ class Subtensor(_IndexOp):
         return [self(eval_points[0], *inputs[1:])]
 
 
-class IncSubtensor(_IndexOp):
+class _IncSubtensorGrads:
+    """Shape and gradients shared by the ops that write `y` into `x[idx]` (basic or advanced).
+
+    A subclass says how to read the same index back (`read_op`); writing zeros
+    there with the set-variant of itself removes what `y` overwrote.
+    """
+
+    def infer_shape(self, fgraph, node, input_shapes):
+        return [input_shapes[0]]
+
+    def connection_pattern(self, node):
+        return [[True], [True]] + [[False]] * (len(node.inputs) - 2)
+
+    def L_op(self, inputs, outputs, output_grads):
+        from .. import tensor as t
+        from ..gradient import DisconnectedType
+        from .advanced_subtensor import sum_to_y
+
+        x, y, *rest = inputs
+        g = grad_like(output_grads[0], x)
+        if x.dtype[0] in "biu":
+            gx, gy = t.zeros_like(x, dtype="floatX"), t.zeros_like(y, dtype="floatX")
+        else:
+            gx = type(self)(self.idx_list, set_instead_of_inc=True)(g, t.zeros_like(y), *rest) \
+                if self.set_instead_of_inc else g
+            gy = sum_to_y(self.read_op()(g, *rest), y)
+        return [gx, gy] + [DisconnectedType()() for _ in rest]
+
+
+class IncSubtensor(_IncSubtensorGrads, _IndexOp):
     """x with `x[idx]` incremented by (or set to) y; basic indices. x itself is not modified
     unless `inplace` (then it destroys x)."""
 
@@ -428,25 +457,10 @@ class IncSubtensor(_IndexOp):
             np.add(view, y, out=view)
         output_storage[0][0] = out
 
-    def infer_shape(self, fgraph, node, input_shapes):
-        return [input_shapes[0]]
+    def read_op(self):
+        """The indexing op that reads what this op writes."""
+        return Subtensor(self.idx_list)
 
-    def connection_pattern(self, node):
-        return [[True], [True]] + [[False]] * (len(node.inputs) - 2)
-
-    def L_op(self, inputs, outputs, output_grads):
-        from .. import tensor as t
-        from ..gradient import DisconnectedType
-
-        x, y, *rest = inputs
-        g = grad_like(output_grads[0], x)
-        if x.dtype[0] in "biu":
-            gx, gy = t.zeros_like(x, dtype="floatX"), t.zeros_like(y, dtype="floatX")
-        else:
-            gx = IncSubtensor(self.idx_list, set_instead_of_inc=True)(g, t.zeros_like(y), *rest) \
-                if self.set_instead_of_inc else g
-            gy = sum_to_y(Subtensor(self.idx_list)(g, *rest), y)
-        return [gx, gy] + [DisconnectedType()() for _ in rest]
 
 
 # ---------------------------------------------------------------------------
