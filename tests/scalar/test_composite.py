@@ -1,6 +1,8 @@
 """Composite: a scalar function made of table rows, evaluated in blocks, behind Elemwise."""
 import pickle
 
+import os
+
 import numpy as np
 import pytest
 
@@ -417,3 +419,25 @@ def test_out_argument_and_in_place_evaluation(monkeypatch, block):
         np.testing.assert_array_equal(c, comp.numpy(a[::-1], b[::-1] if name != "row" else b))
     with pytest.raises(ValueError, match="expected"):
         comp.numpy(a, b, out=np.empty((9, 7), dtype="float32"))
+
+
+def test_large_arrays_are_split_across_threads_with_identical_results():
+    import arignote as th
+    import arignote.tensor as T
+    from arignote.compile import Mode
+    from arignote.scalar import composite
+
+    x = T.fvector('x')
+    y = T.fvector('y')
+    expr = T.exp(-x ** 2) * T.sin(y) + T.tanh(x * y)
+    n = composite.PARALLEL_MIN * 2 + 12345  # several parts, the last one short
+    rng = np.random.default_rng(5)
+    a = rng.standard_normal(n, dtype=np.float32)
+    b = rng.standard_normal(n, dtype=np.float32)
+    fused = th.function([x, y], expr)
+    plain = th.function([x, y], expr, mode=Mode('py', None))
+    assert any('Composite' in str(node.op) for node in fused.maker.fgraph.apply_nodes)
+    np.testing.assert_array_equal(fused(a, b), plain(a, b))
+    parts = composite._parts(n)
+    assert parts[0][0] == 0 and parts[-1][1] == n and all(a[1] == b[0] for a, b in zip(parts, parts[1:]))
+    assert len(parts) == 1 if (os.cpu_count() or 1) < 2 else len(parts) >= 2

@@ -23,6 +23,8 @@ from __future__ import annotations
 import functools
 import math
 
+import os
+
 import numpy as np
 
 from . import table as S
@@ -529,10 +531,26 @@ class _FlatKernel:
         self.kernel = ns["kernel"]
 
     def run(self, arrays, out, n):
-        """Evaluate into `out` from `arrays` (each the output's shape or a single element)."""
+        """Evaluate into `out` from `arrays` (each the output's shape or a single element).
+
+        Large arrays are split into one contiguous part per core: NumPy's ufuncs
+        release the GIL, so the parts run in parallel threads.
+        """
         extra = self._prologue(arrays) if self.hoisted or self.casts else ()
-        block = BLOCK if n > BLOCK else n
-        self.kernel(*arrays, out, *[np.empty(block, dtype=d) for d in self.buffers], *extra, n, BLOCK)
+        parts = _parts(n)
+        if len(parts) == 1:
+            block = BLOCK if n > BLOCK else n
+            self.kernel(*arrays, out, *[np.empty(block, dtype=d) for d in self.buffers], *extra, n, BLOCK)
+            return
+
+        def part(bounds):
+            lo, hi = bounds
+            pieces = [a if a.size == 1 else a[lo:hi] for a in arrays]
+            self.kernel(*pieces, out[lo:hi], *[np.empty(BLOCK, dtype=d) for d in self.buffers], *extra,
+                        hi - lo, BLOCK)
+
+        for future in [_pool().submit(part, b) for b in parts]:
+            future.result()
 
     def _prologue(self, arrays):
         """The single-element sub-expressions (and casts of them), computed once per call."""
@@ -546,6 +564,30 @@ class _FlatKernel:
         casts = [(arrays[r[1]].reshape(()) if r[0] == "i" else vals[r[1]] if r[0] == "s" else comp._constants[r])
                  .astype(d) for r, d in self.casts]
         return [vals[j] for j in self.hoisted] + casts
+
+
+#: below this many elements one thread is faster than handing work to others
+PARALLEL_MIN = 1 << 18
+_executor = None
+
+
+def _pool():
+    global _executor
+    if _executor is None:
+        from concurrent.futures import ThreadPoolExecutor
+
+        _executor = ThreadPoolExecutor(max_workers=os.cpu_count() or 1, thread_name_prefix="arignote-kernel")
+    return _executor
+
+
+def _parts(n: int) -> list[tuple[int, int]]:
+    """Contiguous [lo, hi) ranges, one per core, each a multiple of BLOCK long (but the last)."""
+    workers = os.cpu_count() or 1
+    if n < PARALLEL_MIN or workers < 2:
+        return [(0, n)]
+    per = -(-n // workers)
+    per = -(-per // BLOCK) * BLOCK
+    return [(lo, min(n, lo + per)) for lo in range(0, n, per)]
 
 
 def _only_exact_overlaps(out, arrays) -> bool:
