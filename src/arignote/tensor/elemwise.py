@@ -116,17 +116,22 @@ class Elemwise(Op):
         return Apply(self, inputs, [out])
 
     def perform(self, node, inputs, output_storage):
-        out_type = node.outputs[0].type
-        dtype = out_type.numpy_dtype
-        fn = self.scalar_fn
-        if len(inputs) > 1:  # before computing: NumPy would stretch any length-1 dimension
+        dtype = node.outputs[0].type.numpy_dtype
+        if len(inputs) > 1 and _dims_to_check(node):  # before computing: NumPy would stretch length 1
             _check_runtime_broadcast(node, inputs)
         if self.inplace_input is not None:
             output_storage[0][0] = self._perform_inplace(inputs, dtype)
             return
         result = self._compute(inputs, dtype)
-        if any(result is x or (result.base is not None and np.may_share_memory(result, x)) for x in inputs):
-            result = result.copy()  # no view_map: the output must not alias an input
+        # no view_map: the output must not alias an input (a fresh ufunc result has no base)
+        if result.base is not None:
+            if any(np.may_share_memory(result, x) for x in inputs):
+                result = result.copy()
+        else:
+            for x in inputs:
+                if result is x:
+                    result = result.copy()
+                    break
         output_storage[0][0] = result
 
     def _compute(self, inputs, dtype) -> np.ndarray:
