@@ -128,6 +128,9 @@ class Scan(Op):
             if s.shape[0] < n:
                 raise ValueError(f"{self}: sequence {k} has {s.shape[0]} entries but the loop runs {n} steps")
         rec_types = [o.type for o in node.outputs[: spec.n_rec]]
+        # a for-loop knows its length: allocate it once; a while-loop's n_steps is only a bound,
+        # so its histories start small and double
+        capacity = min(n, 4096) if spec.as_while else n
         histories = []
         for i, init in enumerate(inits):
             length = spec.buffer_len(i)
@@ -136,10 +139,11 @@ class Scan(Op):
                                  f"(taps {list(spec.taps[i])}), got {init.shape[0]}")
             start = init[init.shape[0] - length:]
             dtype = rec_types[i].numpy_dtype
-            histories.append(_FullHistory(start, n, dtype) if spec.keep[i] is None
+            histories.append(_FullHistory(start, n, dtype, capacity) if spec.keep[i] is None
                              else _RecentHistory(start, spec.keep[i], dtype))
         nit_types = [o.type for o in node.outputs[spec.n_rec: spec.n_rec + spec.n_nitsot]]
-        collectors = [_Collector(n, spec.keep[spec.n_rec + j], nit_types[j]) for j in range(spec.n_nitsot)]
+        collectors = [_Collector(n, spec.keep[spec.n_rec + j], nit_types[j], capacity)
+                      for j in range(spec.n_nitsot)]
         for t in range(n):
             args = [s[t] for s in seqs]
             for i, history in enumerate(histories):
@@ -203,12 +207,11 @@ class _FullHistory:
     tap reads a row and the output is a view of the rows computed: no copies.
     """
 
-    def __init__(self, initial, n_steps: int, dtype):
+    def __init__(self, initial, n_steps: int, dtype, capacity: int):
         self.length = initial.shape[0]
         self.state_shape = initial.shape[1:]
         self.n_steps = n_steps
-        # a while-loop's n_steps is only a bound: grow by doubling rather than trust it
-        self.buffer = np.empty((self.length + _first_capacity(n_steps),) + self.state_shape, dtype=dtype)
+        self.buffer = np.empty((self.length + capacity,) + self.state_shape, dtype=dtype)
         self.buffer[: self.length] = initial
         self.filled = self.length
 
@@ -255,8 +258,8 @@ class _RecentHistory:
 class _Collector:
     """A per-step output: all steps in one array (allocated at the first step), or the last `keep`."""
 
-    def __init__(self, n_steps: int, keep, ttype):
-        self.n_steps, self.keep, self.ttype = n_steps, keep, ttype
+    def __init__(self, n_steps: int, keep, ttype, capacity: int):
+        self.n_steps, self.keep, self.ttype, self.capacity = n_steps, keep, ttype, capacity
         self.array = None
         self.count = 0
         self.recent = deque(maxlen=keep) if keep is not None else None
@@ -266,7 +269,7 @@ class _Collector:
             self.recent.append(value)
             return
         if self.array is None:
-            self.array = np.empty((_first_capacity(self.n_steps),) + value.shape, dtype=self.ttype.numpy_dtype)
+            self.array = np.empty((self.capacity,) + value.shape, dtype=self.ttype.numpy_dtype)
         elif value.shape != self.array.shape[1:]:
             raise ValueError(f"a per-step output changed shape from {self.array.shape[1:]} to {value.shape}")
         if self.count == self.array.shape[0]:
@@ -280,10 +283,6 @@ class _Collector:
         if self.array is None:
             return _stack([], self.ttype, None)
         return self.array[: self.count]
-
-
-def _first_capacity(n_steps: int) -> int:
-    return min(n_steps, 4096)
 
 
 def _grown(array, limit: int):
