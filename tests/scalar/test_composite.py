@@ -425,7 +425,7 @@ def test_large_arrays_are_split_across_threads_with_identical_results():
     import arignote as th
     import arignote.tensor as T
     from arignote.compile import Mode
-    from arignote.scalar import composite
+    from arignote.scalar import composite_kernel as composite
 
     x = T.fvector('x')
     y = T.fvector('y')
