@@ -189,22 +189,27 @@ class Gemm(_BlasOp):
                 _like(a * t.dot(x.T, g), y), _like(t.sum(g * z), b)]
 
     def R_op(self, inputs, eval_points):
-        from .. import tensor as t
+        return [_scaled_dot_r_op(inputs, eval_points)]
 
-        z, a, x, y, b = inputs
-        ez, ea, ex, ey, eb = eval_points
-        terms = []
-        if ez is not None:
-            terms.append(b * ez)
-        if eb is not None:
-            terms.append(eb * z)
-        if ea is not None:
-            terms.append(ea * t.dot(x, y))
-        if ex is not None:
-            terms.append(a * t.dot(ex, y))
-        if ey is not None:
-            terms.append(a * t.dot(x, ey))
-        return [t.add(*terms) if len(terms) > 1 else (terms[0] if terms else None)]
+
+def _scaled_dot_r_op(inputs, eval_points):
+    """R_op of `b * z + a * dot(x, y)` (Gemm and Gemv): the product rule, term by term."""
+    from .. import tensor as t
+
+    z, a, x, y, b = inputs
+    ez, ea, ex, ey, eb = eval_points
+    terms = []
+    if ez is not None:
+        terms.append(b * ez)
+    if eb is not None:
+        terms.append(eb * z)
+    if ea is not None:
+        terms.append(ea * t.dot(x, y))
+    if ex is not None:
+        terms.append(a * t.dot(ex, y))
+    if ey is not None:
+        terms.append(a * t.dot(x, ey))
+    return t.add(*terms) if len(terms) > 1 else (terms[0] if terms else None)
 
 
 # --- Gemv ------------------------------------------------------------------------------------
@@ -244,22 +249,7 @@ class Gemv(_BlasOp):
                 _like(a * t.dot(A.T, g), x), _like(t.dot(g, z), b)]
 
     def R_op(self, inputs, eval_points):
-        from .. import tensor as t
-
-        z, a, A, x, b = inputs
-        ez, ea, eA, ex, eb = eval_points
-        terms = []
-        if ez is not None:
-            terms.append(b * ez)
-        if eb is not None:
-            terms.append(eb * z)
-        if ea is not None:
-            terms.append(ea * t.dot(A, x))
-        if eA is not None:
-            terms.append(a * t.dot(eA, x))
-        if ex is not None:
-            terms.append(a * t.dot(A, ex))
-        return [t.add(*terms) if len(terms) > 1 else (terms[0] if terms else None)]
+        return [_scaled_dot_r_op(inputs, eval_points)]
 
 
 # --- Ger -------------------------------------------------------------------------------------
