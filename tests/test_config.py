@@ -393,12 +393,12 @@ def test_module_change_flags_on_singleton():
 
 
 def test_add_flags(cfg):
-    cfg.add("compile_wait", 5, int, "Seconds to wait for the compile lock.")
-    assert cfg.compile_wait == 5
-    cfg.compile_wait = "7"
-    assert cfg.compile_wait == 7
-    with pytest.raises(ValueError, match="compile_wait.*integer"):
-        cfg.compile_wait = "soon"
+    cfg.add("lock_wait_seconds", 5, int, "Seconds to wait for the compile lock.")
+    assert cfg.lock_wait_seconds == 5
+    cfg.lock_wait_seconds = "7"
+    assert cfg.lock_wait_seconds == 7
+    with pytest.raises(ValueError, match="lock_wait_seconds.*integer"):
+        cfg.lock_wait_seconds = "soon"
 
     cfg.add("scan.debug", "no", ["no", "yes"], "Debug scan.")
     assert cfg.scan.debug == "no"

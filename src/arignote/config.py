@@ -182,6 +182,11 @@ def _builtin_flags(environ: Mapping[str, str]) -> list[tuple[str, Any, Any, str]
         ("nvcc.flags", "", str, "Extra flags passed to nvcc."),
         ("dnn.enabled", "auto", ("auto", "True", "False", "no_check"), "Whether to use cuDNN."),
         ("gpuarray.preallocate", 0.0, float, "Fraction of GPU memory to preallocate (0 disables)."),
+        ("compile_wait", False, bool,
+         "Block function() until the native (Numba) version is compiled, instead of answering from the "
+         "reference backend meanwhile (benchmarks set it)."),
+        ("numba.debug", False, bool, "Report which nodes the Numba backend runs through their NumPy perform."),
+        ("numba.cache", True, bool, "Keep Numba's machine code in compiledir between processes."),
     ]
 
 

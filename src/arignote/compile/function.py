@@ -244,7 +244,11 @@ class Function:
         self._n_explicit = n_explicit
         self._input_cells = [[None] for _ in range(n_explicit)] + [v.container for v in maker.implicit_shared]
         linker = maker.mode.make_linker(maker.profile)
-        self._run, self._output_cells = linker.make_runner(fg, self._input_cells)
+        if hasattr(linker, "native_state"):  # tiered: the native run replaces the reference one when ready
+            self._run, self._output_cells = linker.make_runner(fg, self._input_cells, self._use_native)
+        else:
+            self._run, self._output_cells = linker.make_runner(fg, self._input_cells)
+        self._native_state = getattr(linker, "native_state", None)
         self.profile = maker.profile
         # per explicit input: its type, strictness and downcast policy
         self._types = [fg.inputs[k].type for k in range(n_explicit)]
@@ -286,6 +290,24 @@ class Function:
                 needs.append(k)
             roots_seen.setdefault(root, k)
         return needs
+
+    # -- the native backend ----------------------------------------------------------------------
+    def _use_native(self, run) -> None:
+        self._run = run  # one attribute store: a call in progress finishes on the run it started with
+
+    @property
+    def native(self) -> bool:
+        """True once calls run the native (Numba) program rather than the reference backend."""
+        state = self._native_state
+        return state is not None and state.ready and self._run is not None and state.done.is_set()
+
+    def wait_native(self, timeout: float | None = None) -> bool:
+        """Block until the native program is ready (or failed, or `timeout` seconds passed); return `native`."""
+        state = self._native_state
+        if state is None:
+            return False
+        state.done.wait(timeout)
+        return self.native
 
     # -- calling -------------------------------------------------------------------------------
     def _filter(self, k: int, value):

@@ -1,29 +1,30 @@
 """Modes: which rewrites run and which backend executes a compiled function.
 
 FAST_COMPILE: the cheapest rewrites, the reference (NumPy) backend.
-FAST_RUN:     all rewrites, the fastest backend available.
+FAST_RUN:     all rewrites, the fastest backend available (config.linker
+              'auto': Numba, tiered — see link/numba/linker.py).
 PY / VM:      all rewrites, the reference backend.
-NUMBA:        all rewrites, the Numba backend (the reference backend, with a
-              warning, until that backend is installed and built).
+NUMBA:        all rewrites, the Numba backend (the reference backend, with
+              one warning, where Numba is missing or fails on a graph).
 """
 from __future__ import annotations
 
-import warnings
-
 from ..link.vm import VMLinker
 
+#: linker names that mean "the native backend" (Theano's C linkers map onto it)
+NATIVE_LINKERS = ("numba", "cvm", "c", "c|py", "auto")
 OPTIMIZER_NAMES = ("fast_run", "fast_compile", "merge", "None", None, "o1", "o2", "o3", "o4", "unsafe")
 
 
 class Mode:
     """A pairing of a rewrite set (`optimizer`) and a backend (`linker`)."""
 
-    def __init__(self, linker: str | None = "vm", optimizer: str | None = "fast_run", name: str | None = None,
+    def __init__(self, linker: str | None = "auto", optimizer: str | None = "fast_run", name: str | None = None,
                  include_tags: tuple = (), exclude_tags: tuple = ()):
         if optimizer not in OPTIMIZER_NAMES:
             raise ValueError(f"unknown optimizer {optimizer!r}; expected one of "
                              f"{', '.join(str(o) for o in OPTIMIZER_NAMES if o is not None)}")
-        self.linker_name = linker or "vm"
+        self.linker_name = linker or "auto"
         self.optimizer = optimizer
         self.name = name or f"Mode(linker={self.linker_name}, optimizer={optimizer})"
         self.include_tags = tuple(include_tags)
@@ -42,8 +43,11 @@ class Mode:
 
         if self.linker_name not in ("vm", "py", "cvm", "auto", "numba", "c", "c|py"):
             raise ValueError(f"unknown linker {self.linker_name!r}")
-        if self.linker_name == "numba":
-            _warn_no_numba()
+        name = config.linker if self.linker_name == "auto" else self.linker_name
+        if name in NATIVE_LINKERS:
+            from ..link.numba import NumbaLinker
+
+            return NumbaLinker(allow_gc=config.allow_gc, profile=profile)
         return VMLinker(allow_gc=config.allow_gc, profile=profile)
 
     def __str__(self):
@@ -61,19 +65,8 @@ class Mode:
         return hash(self._key())
 
 
-_warned = False
-
-
-def _warn_no_numba():
-    global _warned
-    if not _warned:
-        _warned = True
-        warnings.warn("the Numba backend is not available in this version; running on the reference "
-                      "(NumPy) backend instead", RuntimeWarning, stacklevel=4)
-
-
 PREDEFINED = {
-    "FAST_RUN": Mode("vm", "fast_run", "FAST_RUN"),
+    "FAST_RUN": Mode("auto", "fast_run", "FAST_RUN"),
     "FAST_COMPILE": Mode("py", "fast_compile", "FAST_COMPILE"),
     "PY": Mode("py", "fast_run", "PY"),
     "VM": Mode("vm", "fast_run", "VM"),
@@ -81,7 +74,7 @@ PREDEFINED = {
     "DebugMode": Mode("py", "fast_run", "DebugMode"),
     "DEBUG_MODE": Mode("py", "fast_run", "DEBUG_MODE"),
     "NanGuardMode": Mode("py", "fast_run", "NanGuardMode"),
-    "ProfileMode": Mode("vm", "fast_run", "ProfileMode"),
+    "ProfileMode": Mode("auto", "fast_run", "ProfileMode"),
 }
 
 

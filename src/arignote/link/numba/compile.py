@@ -1,0 +1,141 @@
+"""Compile a ProgramPlan's segments with Numba and bind the program to its cells.
+
+Segments are compiled eagerly for the exact argument types the graph fixes
+(C-contiguous arrays of the variable's dtype and rank; scalars for 0-d
+tensors), so no call ever waits for Numba: the program hands segments
+contiguous arrays. Identical segments (same source, same frozen constants)
+share one compiled dispatcher within the process, which matters when a
+program builds many small functions of the same shape.
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import tempfile
+import threading
+import warnings
+
+import numpy as np
+
+from .context import NativeSource
+from .program import ProgramPlan, Segment
+
+_COMPILED: dict[tuple, object] = {}
+_LOCK = threading.Lock()
+_GLOBAL_NAME = re.compile(r"\b_[A-Za-z]\w*")
+
+
+def numba_available() -> bool:
+    """Is Numba installed? (Without importing it: that takes a quarter second, off the caller's path.)"""
+    import importlib.util
+
+    return importlib.util.find_spec("numba") is not None
+
+
+def _global_key(value):
+    if isinstance(value, np.ndarray):
+        return ("a", value.dtype.str, value.shape, value.tobytes())
+    if isinstance(value, (np.generic, np.dtype, int, float, bool, complex, str)):
+        return ("v", type(value).__name__, repr(value))
+    return ("o", id(value))
+
+
+def _numba_type(var):
+    import numba
+
+    t = var.type
+    scalar = numba.from_dtype(np.dtype(t.dtype))
+    return scalar if t.ndim == 0 else numba.types.Array(scalar, t.ndim, "C")
+
+
+def compile_segment(seg: Segment, namespace: dict):
+    """The Numba dispatcher of `seg`, compiled for its parameters' types."""
+    import numba
+
+    key = _source_key(seg.source, namespace)
+    with _LOCK:
+        found = _COMPILED.get(key)
+    if found is not None:
+        return found
+    fn = _njit(seg.name, seg.source, namespace, key)
+    signature = tuple(_numba_type(v) for v in seg.params)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", numba.NumbaWarning)
+        fn.compile(signature)
+    with _LOCK:
+        _COMPILED[key] = fn
+    return fn
+
+
+def _source_key(source: str, namespace: dict) -> tuple:
+    used = sorted(set(_GLOBAL_NAME.findall(source)) & namespace.keys())
+    # a helper function's key is its own source and globals, recursively
+    return (source, tuple((n, ("s", _source_key(namespace[n].source, namespace))
+                           if isinstance(namespace[n], NativeSource) else _global_key(namespace[n]))
+                          for n in used))
+
+
+def _njit(name: str, source: str, namespace: dict, key: tuple):
+    """A Numba dispatcher for the function `name` defined by `source`.
+
+    When every global it uses is plain data (no Python objects known only to
+    this process), the source is written to a file under compiledir so that
+    Numba keeps its machine code beside it: another process compiling the
+    same code loads it instead of compiling (Numba's cache checks the file's
+    stamp and the code's bytes; the file name is the hash of the source and
+    its globals, so it never changes once written).
+    """
+    import numba
+
+    glb = _globals_for(source, namespace)
+    path = _cache_file(source, key)
+    exec(compile(source, path or f"<arignote {name}>", "exec"), glb)
+    return numba.njit(cache=path is not None, error_model="numpy")(glb[name])
+
+
+def _cache_file(source: str, key: tuple) -> str | None:
+    from ...config import config
+    from ..cache import version_tag
+
+    if not config.numba__cache or "('o'," in repr(key[1]):  # a process-local object among the globals
+        return None
+    import numba
+
+    digest = hashlib.sha256(repr((key, numba.__version__)).encode()).hexdigest()[:32]
+    directory = os.path.join(config.compiledir, version_tag(), "numba")
+    path = os.path.join(directory, f"native_{digest}.py")
+    try:
+        if not os.path.exists(path):
+            os.makedirs(directory, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(dir=directory, prefix=".tmp-", suffix=".py")
+            with os.fdopen(fd, "w") as f:
+                f.write(source)
+            os.replace(tmp, path)  # atomic: a concurrent compiler sees the whole file or none
+    except OSError:
+        return None  # an unwritable cache directory costs speed, never correctness
+    return path
+
+
+def _globals_for(source: str, namespace: dict) -> dict:
+    """The globals `source` uses, with every NativeSource among them compiled (recursively)."""
+    glb = {"np": np, "math": namespace["math"], "__name__": "arignote.link.numba.generated"}
+    for name in set(_GLOBAL_NAME.findall(source)) & namespace.keys():
+        value = namespace[name]
+        if isinstance(value, NativeSource):
+            value = _njit(value.name, value.source, namespace, _source_key(value.source, namespace))
+        glb[name] = value
+    return glb
+
+
+def bind_program(plan: ProgramPlan, compiled: dict, input_cells, output_cells):
+    """The zero-argument callable that runs the program over these cells."""
+    ns = dict(plan.namespace.values)
+    ns.update(compiled)
+    ns["_contiguous"] = np.ascontiguousarray
+    for k, cell in enumerate(input_cells):
+        ns[f"_in{k}"] = cell
+    for k, cell in enumerate(output_cells):
+        ns[f"_out{k}"] = cell
+    exec(compile(plan.source, "<arignote program>", "exec"), ns)
+    return ns["_program"]

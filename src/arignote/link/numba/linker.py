@@ -1,0 +1,148 @@
+"""The Numba backend's linker, with tiered execution.
+
+A new function answers from the reference backend at once; its native
+program is generated at function() time (cheap) and compiled by one
+background worker thread (Numba releases the GIL inside LLVM, so the
+caller keeps most of a core; a worker process would have to ship compiled
+code back, which costs more than it saves on 2 cores). When the native
+program is ready it is swapped in with one attribute store, between calls.
+Results are the same either way: both backends compute the same graph.
+
+`config.compile_wait=True` (or `wait=True`) compiles before function()
+returns, for benchmarks. If Numba is missing, or fails on a graph, the
+function keeps the reference backend and one warning says why.
+"""
+from __future__ import annotations
+
+import queue
+import threading
+import warnings
+
+from ..vm import VMLinker
+from .compile import bind_program, compile_segment, numba_available
+from .program import build_program
+
+_JOBS: "queue.SimpleQueue | None" = None
+_WORKER_LOCK = threading.Lock()
+_warned: set = set()
+
+
+def _submit(job) -> None:
+    """Run `job` on the one background compiler thread.
+
+    A daemon thread with its own queue, not a ThreadPoolExecutor: the executor
+    joins its pending work at interpreter exit, so a script would wait for
+    compilations it no longer needs.
+    """
+    global _JOBS
+    with _WORKER_LOCK:
+        if _JOBS is None:
+            _JOBS = queue.SimpleQueue()
+            threading.Thread(target=_work, args=(_JOBS,), name="arignote-numba", daemon=True).start()
+    _JOBS.put(job)
+
+
+def _work(jobs) -> None:
+    while True:
+        job = jobs.get()
+        try:
+            job()
+        except BaseException:  # noqa: BLE001 - a failed job must not stop the worker
+            pass
+
+
+def _warn_once(key: str, message: str) -> None:
+    if key not in _warned:
+        _warned.add(key)
+        warnings.warn(message, RuntimeWarning, stacklevel=5)
+
+
+class NativeState:
+    """Where a function's native version stands: compiling, ready, or failed (`error`)."""
+
+    def __init__(self, plan=None):
+        self.plan = plan
+        self.done = threading.Event()
+        self.ready = False
+        self.error: str | None = None
+
+    def finish(self, ready: bool, error: str | None = None) -> None:
+        self.ready, self.error = ready, error
+        self.done.set()
+
+
+class NumbaLinker:
+    """Runs a FunctionGraph as one generated program of Numba-compiled segments."""
+
+    name = "numba"
+
+    def __init__(self, allow_gc: bool = True, profile=None, wait: bool | None = None):
+        self.allow_gc = allow_gc
+        self.profile = profile
+        self.wait = wait
+        self.native_state: NativeState | None = None
+
+    def make_runner(self, fgraph, input_cells, on_native=None):
+        """(run, output_cells) as VMLinker's; `on_native(run)` is called when the native run is ready."""
+        from ...config import config
+
+        reference_run, output_cells = VMLinker(self.allow_gc, self.profile).make_runner(fgraph, input_cells)
+        if self.profile is not None:  # per-node profiles come from the reference backend
+            return reference_run, output_cells
+        if any(getattr(node.op, "lazy", False) for node in fgraph.apply_nodes):
+            return reference_run, output_cells  # lazy evaluation (ifelse) is the reference VM's
+        if not numba_available():
+            _warn_once("missing", "Numba is not installed: compiled functions run on the reference (NumPy) "
+                                  "backend. Install numba for native speed.")
+            return reference_run, output_cells
+        state = self.native_state = NativeState()
+
+        def build():
+            """Generate, then compile (both off the caller's path unless waiting): the run, or None."""
+            try:
+                plan = state.plan = build_program(fgraph)
+                if config.numba__debug and plan.fallbacks:
+                    listed = "\n".join(f"  {node.op}: {reason}" for node, reason in plan.fallbacks)
+                    warnings.warn(f"these nodes run their NumPy perform, not native code:\n{listed}", stacklevel=2)
+                if not plan.segments:
+                    state.finish(False, "no node of this graph has a native lowering")
+                    return None
+                compiled = {seg.name: compile_segment(seg, plan.namespace.values) for seg in plan.segments}
+                program = bind_program(plan, compiled, input_cells, output_cells)
+            except Exception as e:  # noqa: BLE001 - any compiler failure means: keep the reference backend
+                state.finish(False, f"{type(e).__name__}: {e}")
+                _warn_once(f"fail:{type(e).__name__}", "Numba could not compile a function; it runs on the "
+                           f"reference backend instead ({type(e).__name__}: {str(e).splitlines()[0][:300]})")
+                return None
+            return _guarded(program, reference_run)
+
+        wait = config.compile_wait if self.wait is None else self.wait
+        if wait or on_native is None:
+            run = build()
+            if run is not None:
+                state.finish(True)
+            return (run or reference_run), output_cells
+
+        def build_and_swap():
+            run = build()
+            if run is not None:
+                on_native(run)
+                state.finish(True)
+
+        _submit(build_and_swap)
+        return reference_run, output_cells
+
+
+def _guarded(program, reference_run):
+    """The native run; on an error, the reference backend reruns the call to say where it failed."""
+
+    def run():
+        try:
+            program()
+        except Exception as native_error:
+            reference_run()  # raises the reference backend's error, which names the node and the user's line
+            native_error.add_note("The reference backend computed this call without error: this is a bug in "
+                                  "the Numba backend. mode='VM' avoids it; please report it.")
+            raise
+
+    return run

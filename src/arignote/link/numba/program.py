@@ -1,0 +1,241 @@
+"""Turn an optimised FunctionGraph into one generated program.
+
+The program is a Python function over the graph's storage cells. Runs of
+nodes that have a native lowering become *segments*: functions that Numba
+compiles (one call each, however many nodes they hold; a graph whose every
+node lowers is one segment, so a call costs one native dispatch). A node
+without a lowering (or whose values Numba cannot carry: generators, lists,
+float16) runs its NumPy `perform` between segments: that boundary is the
+fallback, and `config.numba__debug` lists the nodes that take it.
+
+Nothing here imports Numba: building the source is cheap and happens at
+function() time; compiling it (compile.py) is what the background does.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ...graph.basic import Constant, Variable
+from ...tensor.type import TensorType
+from .context import NATIVE_DTYPES, Names, Namespace, NodeContext, SourceWriter, scalar_literal
+from .registry import NotLowerable, find_lowering
+
+#: array constants up to this many elements are frozen into the native code; bigger ones are passed in
+_FROZEN_CONSTANT_SIZE = 64
+
+
+@dataclass
+class Segment:
+    name: str
+    nodes: list
+    params: list[Variable]
+    results: list[Variable]
+    source: str
+
+
+@dataclass
+class ProgramPlan:
+    """The generated program: its source, its globals, its segments and the nodes left to perform."""
+
+    source: str
+    namespace: Namespace
+    segments: list[Segment] = field(default_factory=list)
+    fallbacks: list[tuple] = field(default_factory=list)  # (node, reason)
+
+    @property
+    def native_nodes(self) -> int:
+        return sum(len(s.nodes) for s in self.segments)
+
+
+def native_value(var: Variable) -> bool:
+    """Can Numba hold this variable's values?"""
+    t = var.type
+    return isinstance(t, TensorType) and t.dtype in NATIVE_DTYPES
+
+
+def lower_node(node, inputs: list[str], outputs: list[str], writer: SourceWriter, namespace: Namespace,
+               names: Names) -> None:
+    """Write `node`'s native code, or raise NotLowerable."""
+    if getattr(node.op, "lazy", False):
+        raise NotLowerable("lazy ops run in the program, not in a segment")
+    for v in list(node.inputs) + list(node.outputs):
+        if not native_value(v):
+            raise NotLowerable(f"{v} has type {v.type}, which Numba cannot hold")
+    lowering = find_lowering(node.op)
+    if lowering is None:
+        raise NotLowerable(f"no native lowering for {type(node.op).__name__}")
+    lowering(NodeContext(node, inputs, outputs, writer, namespace, names))
+
+
+class _Builder:
+    def __init__(self, fgraph):
+        self.fgraph = fgraph
+        self.namespace = Namespace()
+        self.names: dict[Variable, str] = {}
+        self.local_names = Names()
+
+    def name(self, var: Variable) -> str:
+        n = self.names.get(var)
+        if n is None:
+            n = f"v{len(self.names)}"
+            self.names[var] = n
+        return n
+
+    def native_operand(self, var: Variable) -> str:
+        """How a segment refers to `var`: a literal, a frozen global or its local name."""
+        if isinstance(var, Constant):
+            data = np.asarray(var.data)
+            if data.ndim == 0:
+                lit = scalar_literal(data)
+                if lit is not None:
+                    return lit
+                return self.namespace.glob(data[()], "k")
+            if data.size <= _FROZEN_CONSTANT_SIZE:
+                return self.namespace.glob(np.ascontiguousarray(data), "k")
+        return self.name(var)
+
+    def build(self) -> ProgramPlan:
+        fg = self.fgraph
+        order = fg.toposort()
+        lazy = any(getattr(n.op, "lazy", False) for n in order)
+        # 1. lower every node on its own, to learn which run natively
+        lowered: dict = {}
+        fallbacks = []
+        for node in order:
+            writer = SourceWriter()
+            try:
+                if lazy:
+                    raise NotLowerable("the graph has lazy ops (ifelse): it runs on the reference backend")
+                lower_node(node, [self.native_operand(v) for v in node.inputs],
+                           [self.name(v) for v in node.outputs], writer, self.namespace, self.local_names)
+            except NotLowerable as e:
+                fallbacks.append((node, str(e)))
+                continue
+            lowered[node] = writer.lines
+        # 2. group consecutive native nodes into segments
+        groups: list[tuple[bool, list]] = []
+        for node in order:
+            native = node in lowered
+            if groups and groups[-1][0] == native and native:
+                groups[-1][1].append(node)
+            else:
+                groups.append((native, [node]))
+        later_uses = self._later_uses(order)
+        segments = []
+        body = SourceWriter()
+        for k, (native, nodes) in enumerate(groups):
+            if native:
+                seg = self._segment(f"_seg{len(segments)}", nodes, lowered, later_uses)
+                segments.append(seg)
+                self._emit_segment_call(body, seg)
+            else:
+                for node in nodes:
+                    self._emit_perform(body, node)
+        for k, out in enumerate(fg.outputs):
+            body.emit(f"_out{k}[0] = {self._python_value(out)}")
+        header = "def _program():"
+        source = "\n".join([header] + (body.lines or ["    pass"])) + "\n"
+        plan = ProgramPlan(source, self.namespace, segments, fallbacks)
+        return plan
+
+    def _later_uses(self, order) -> dict:
+        """For each variable, the positions (in order) of the nodes that read it; outputs read at the end."""
+        uses: dict = {}
+        for pos, node in enumerate(order):
+            for v in node.inputs:
+                uses.setdefault(v, []).append(pos)
+        for v in self.fgraph.outputs:
+            uses.setdefault(v, []).append(len(order))
+        self._position = {node: pos for pos, node in enumerate(order)}
+        return uses
+
+    def _segment(self, name, nodes, lowered, later_uses) -> Segment:
+        produced = {v for n in nodes for v in n.outputs}
+        params = []
+        for n in nodes:
+            for v in n.inputs:
+                if v in produced or v in params:
+                    continue
+                if isinstance(v, Constant) and self.native_operand(v) != self.name(v):
+                    continue
+                params.append(v)
+        last = max(self._position[n] for n in nodes)
+        results = [v for n in nodes for v in n.outputs
+                   if any(p > last for p in later_uses.get(v, ()))]
+        lines = [f"def {name}({', '.join(self.name(v) for v in params)}):"]
+        for n in nodes:
+            lines.append(f"    # {n.op}")
+            lines.extend(lowered[n])
+        ret = ", ".join(self.name(v) for v in results)
+        lines.append(f"    return ({ret}{',' if len(results) == 1 else ''})")
+        return Segment(name, nodes, params, results, "\n".join(lines) + "\n")
+
+    # -- the Python program between segments -----------------------------------------------------
+    def _python_value(self, var: Variable) -> str:
+        """The program's name for var's value as the reference backend holds it (an ndarray)."""
+        if isinstance(var, Constant):
+            return self.namespace.glob(var.data, "c")
+        if var in self.fgraph.inputs:
+            k = self.fgraph.inputs.index(var)
+            return f"_in{k}[0]"
+        return self.name(var)
+
+    def _emit_segment_call(self, body: SourceWriter, seg: Segment) -> None:
+        args = []
+        for v in seg.params:
+            value = self._python_value(v)
+            # the segment was compiled for C-contiguous arrays and exact scalars (compile.py)
+            args.append(f"{value}[()]" if v.type.ndim == 0 else f"_contiguous({value})")
+        targets = [self.name(v) for v in seg.results]
+        call = f"{seg.name}({', '.join(args)})"  # the compiled segment is bound to this name
+        if targets:
+            body.emit(f"{', '.join(targets)}{',' if len(targets) == 1 else ''} = {call}")
+        else:
+            body.emit(call)
+        for v in seg.results:
+            if v.type.ndim == 0:  # back to the reference form: a 0-d array of the exact dtype
+                dt = self.namespace.glob(np.dtype(v.type.dtype), "dt")
+                body.emit(f"{self.name(v)} = _asarray({self.name(v)}, {dt})")
+        self.namespace.values["_asarray"] = np.asarray
+
+    def _emit_perform(self, body: SourceWriter, node) -> None:
+        n = self.namespace.glob(node, "node")
+        storage = [[None] for _ in node.outputs]
+        st = self.namespace.glob(storage, "storage")
+        perform = self.namespace.glob(node.op.perform, "perform")
+        args = ", ".join(self._python_value(v) for v in node.inputs)
+        body.emit(f"{perform}({n}, [{args}{',' if len(node.inputs) == 1 else ''}], {st})")
+        for k, v in enumerate(node.outputs):
+            body.emit(f"{self.name(v)} = {st}[{k}][0]; {st}[{k}][0] = None")
+
+
+def build_program(fgraph) -> ProgramPlan:
+    from . import lowerings  # noqa: F401 - registers the op lowerings (and imports Numba)
+
+    return _Builder(fgraph).build()
+
+
+def build_native_function(fgraph, name: str, namespace: Namespace) -> str:
+    """Source of one native function `name(*fgraph.inputs) -> tuple(fgraph.outputs)`.
+
+    Every node must lower (a loop body compiled natively cannot stop for a
+    NumPy perform): otherwise NotLowerable. Globals go into `namespace`.
+    """
+    builder = _Builder(fgraph)
+    builder.namespace = namespace
+    order = fgraph.toposort()
+    for v in list(fgraph.inputs) + list(fgraph.outputs):
+        if not native_value(v):
+            raise NotLowerable(f"{v} has type {v.type}, which Numba cannot hold")
+    writer = SourceWriter()
+    for node in order:
+        writer.emit(f"# {node.op}")
+        lower_node(node, [builder.native_operand(v) for v in node.inputs],
+                   [builder.name(v) for v in node.outputs], writer, namespace, builder.local_names)
+    params = [builder.name(v) for v in fgraph.inputs]
+    results = [builder.native_operand(v) for v in fgraph.outputs]
+    lines = [f"def {name}({', '.join(params)}):"] + writer.lines
+    lines.append(f"    return ({', '.join(results)}{',' if len(results) == 1 else ''})")
+    return "\n".join(lines) + "\n"
