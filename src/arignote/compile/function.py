@@ -254,6 +254,10 @@ class Function:
         self._types = [fg.inputs[k].type for k in range(n_explicit)]
         self._fast_ok = [getattr(t, "numpy_dtype", None) is not None and all(s is None for s in t.shape)
                          for t in self._types]
+        # 0-d integer inputs: the range a Python int must fall in to convert exactly
+        self._int_bounds = [(int(np.iinfo(t.numpy_dtype).min), int(np.iinfo(t.numpy_dtype).max))
+                            if getattr(t, "ndim", None) == 0 and getattr(t, "numpy_dtype", np.dtype(object)).kind in "iu"
+                            and not i.strict else None for t, i in zip(self._types, maker.inputs)]
         self._names = {i.name: k for k, i in enumerate(maker.inputs) if i.name}
         self._defaults = [i.value if i.has_default else None for i in maker.inputs]
         self._has_default = [i.has_default for i in maker.inputs]
@@ -338,6 +342,8 @@ class Function:
                 t = types[k]
                 if fast[k] and type(arg) is np.ndarray and arg.dtype == t.numpy_dtype and arg.ndim == t.ndim:
                     cells[k][0] = arg
+                elif type(arg) is int and (bounds := self._int_bounds[k]) and bounds[0] <= arg <= bounds[1]:
+                    cells[k][0] = np.asarray(arg, t.numpy_dtype)  # a loop count, an index: the common case
                 else:
                     cells[k][0] = self._filter(k, arg)
         if kwargs or n_args < self._n_explicit:

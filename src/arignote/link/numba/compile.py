@@ -9,21 +9,31 @@ program builds many small functions of the same shape.
 """
 from __future__ import annotations
 
+import functools
+import glob
 import hashlib
 import os
 import re
+import sys
 import tempfile
 import threading
 import warnings
 
 import numpy as np
 
+from . import generated as _GENERATED
 from .context import NativeSource
 from .program import ProgramPlan, Segment
 
 _COMPILED: dict[tuple, object] = {}
 _LOCK = threading.Lock()
 _GLOBAL_NAME = re.compile(r"\b_[A-Za-z]\w*")
+_DEFINED_NAME = re.compile(r"^def (\w+)\(", re.M)
+
+
+def _globals_used(source: str, namespace: dict) -> list[str]:
+    """The namespace names `source` refers to (not the function it defines)."""
+    return sorted((set(_GLOBAL_NAME.findall(source)) - set(_DEFINED_NAME.findall(source))) & namespace.keys())
 
 
 def numba_available() -> bool:
@@ -34,6 +44,11 @@ def numba_available() -> bool:
 
 
 def _global_key(value):
+    module, qualname = getattr(value, "__module__", None), getattr(value, "__qualname__", None)
+    if module and qualname and getattr(sys.modules.get(module), qualname, None) is value:
+        return ("f", module, qualname)  # a module-level function: the same in every process
+    if type(value).__name__ == "_ObjModeContextType":
+        return ("f", "numba", "objmode")
     if isinstance(value, np.ndarray):
         return ("a", value.dtype.str, value.shape, value.tobytes())
     if isinstance(value, (np.generic, np.dtype, int, float, bool, complex, str)):
@@ -58,25 +73,35 @@ def compile_segment(seg: Segment, namespace: dict):
         found = _COMPILED.get(key)
     if found is not None:
         return found
-    fn = _njit(seg.name, seg.source, namespace, key)
     signature = tuple(_numba_type(v) for v in seg.params)
+    files: list[str] = []
+    fn = _njit(seg.name, seg.source, namespace, key, files)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", numba.NumbaWarning)
-        fn.compile(signature)
+        try:
+            fn.compile(signature)
+        except Exception:
+            if not files:
+                raise
+            # a truncated or corrupt cache entry (Numba does not check them): drop it and build again
+            for path in files:
+                _drop_cached_code(path)
+            fn = _njit(seg.name, seg.source, namespace, key, [])
+            fn.compile(signature)
     with _LOCK:
         _COMPILED[key] = fn
     return fn
 
 
 def _source_key(source: str, namespace: dict) -> tuple:
-    used = sorted(set(_GLOBAL_NAME.findall(source)) & namespace.keys())
+    used = _globals_used(source, namespace)
     # a helper function's key is its own source and globals, recursively
     return (source, tuple((n, ("s", _source_key(namespace[n].source, namespace))
                            if isinstance(namespace[n], NativeSource) else _global_key(namespace[n]))
                           for n in used))
 
 
-def _njit(name: str, source: str, namespace: dict, key: tuple):
+def _njit(name: str, source: str, namespace: dict, key: tuple, files: list):
     """A Numba dispatcher for the function `name` defined by `source`.
 
     When every global it uses is plain data (no Python objects known only to
@@ -88,10 +113,23 @@ def _njit(name: str, source: str, namespace: dict, key: tuple):
     """
     import numba
 
-    glb = _globals_for(source, namespace)
+    glb = _globals_for(source, namespace, files)
     path = _cache_file(source, key)
+    if path is not None:
+        files.append(path)
     exec(compile(source, path or f"<arignote {name}>", "exec"), glb)
     return numba.njit(cache=path is not None, error_model="numpy")(glb[name])
+
+
+@functools.lru_cache(maxsize=1)
+def _backend_version() -> str:
+    """A digest of this backend's own code: machine code cached by another version never loads."""
+    digest = hashlib.sha256()
+    root = os.path.dirname(os.path.abspath(__file__))
+    for path in sorted(glob.glob(os.path.join(root, "*.py")) + glob.glob(os.path.join(root, "lowerings", "*.py"))):
+        with open(path, "rb") as f:
+            digest.update(f.read())
+    return digest.hexdigest()
 
 
 def _cache_file(source: str, key: tuple) -> str | None:
@@ -102,7 +140,7 @@ def _cache_file(source: str, key: tuple) -> str | None:
         return None
     import numba
 
-    digest = hashlib.sha256(repr((key, numba.__version__)).encode()).hexdigest()[:32]
+    digest = hashlib.sha256(repr((key, numba.__version__, _backend_version())).encode()).hexdigest()[:32]
     directory = os.path.join(config.compiledir, version_tag(), "numba")
     path = os.path.join(directory, f"native_{digest}.py")
     try:
@@ -117,13 +155,35 @@ def _cache_file(source: str, key: tuple) -> str | None:
     return path
 
 
-def _globals_for(source: str, namespace: dict) -> dict:
+def _drop_cached_code(source_path: str) -> None:
+    """Delete Numba's cached machine code of the source file at `source_path`."""
+    directory, filename = os.path.split(source_path)
+    stem = os.path.splitext(filename)[0]
+    for path in glob.glob(os.path.join(directory, "__pycache__", f"{stem}.*")):
+        try:
+            os.remove(path)
+        except OSError:
+            pass
+
+
+def _globals_for(source: str, namespace: dict, files: list) -> dict:
     """The globals `source` uses, with every NativeSource among them compiled (recursively)."""
     glb = {"np": np, "math": namespace["math"], "__name__": "arignote.link.numba.generated"}
-    for name in set(_GLOBAL_NAME.findall(source)) & namespace.keys():
+    for name in _globals_used(source, namespace):
         value = namespace[name]
         if isinstance(value, NativeSource):
-            value = _njit(value.name, value.source, namespace, _source_key(value.source, namespace))
+            key = _source_key(value.source, namespace)
+            with _LOCK:
+                compiled = _COMPILED.get(key)
+            if compiled is None:
+                compiled = _njit(value.name, value.source, namespace, key, files)
+                with _LOCK:
+                    _COMPILED[key] = compiled
+            value = compiled
+        elif _global_key(value)[0] == "f":
+            # object-mode code loaded from Numba's disk cache looks its globals up in the module
+            # the generated code names (generated.py): module-level functions must be found there
+            setattr(_GENERATED, name, value)
         glb[name] = value
     return glb
 

@@ -215,27 +215,3 @@ def build_program(fgraph) -> ProgramPlan:
     from . import lowerings  # noqa: F401 - registers the op lowerings (and imports Numba)
 
     return _Builder(fgraph).build()
-
-
-def build_native_function(fgraph, name: str, namespace: Namespace) -> str:
-    """Source of one native function `name(*fgraph.inputs) -> tuple(fgraph.outputs)`.
-
-    Every node must lower (a loop body compiled natively cannot stop for a
-    NumPy perform): otherwise NotLowerable. Globals go into `namespace`.
-    """
-    builder = _Builder(fgraph)
-    builder.namespace = namespace
-    order = fgraph.toposort()
-    for v in list(fgraph.inputs) + list(fgraph.outputs):
-        if not native_value(v):
-            raise NotLowerable(f"{v} has type {v.type}, which Numba cannot hold")
-    writer = SourceWriter()
-    for node in order:
-        writer.emit(f"# {node.op}")
-        lower_node(node, [builder.native_operand(v) for v in node.inputs],
-                   [builder.name(v) for v in node.outputs], writer, namespace, builder.local_names)
-    params = [builder.name(v) for v in fgraph.inputs]
-    results = [builder.native_operand(v) for v in fgraph.outputs]
-    lines = [f"def {name}({', '.join(params)}):"] + writer.lines
-    lines.append(f"    return ({', '.join(results)}{',' if len(results) == 1 else ''})")
-    return "\n".join(lines) + "\n"

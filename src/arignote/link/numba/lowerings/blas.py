@@ -64,10 +64,10 @@ def _lower_scaled_dot(ctx, label: str, z_shape_check: str):
     zz = z if ctx.in_dtype(0) == ctx.out_dtype() else _operand(ctx, 0)
     if op.inplace and zz == z:
         ctx.emit(f"{out} = {z}")
-        _accumulate_loops(ctx, out, product, z, _scalar(ctx, 4), _scalar(ctx, 1), ctx.out_ndim(), True)
+        _accumulate_loops(ctx, out, product, z, _scalar(ctx, 1), _scalar(ctx, 4), ctx.out_ndim(), True)
     else:
         ctx.emit(f"{out} = {product}")
-        _accumulate_loops(ctx, out, product, zz, _scalar(ctx, 4), _scalar(ctx, 1), ctx.out_ndim(), False)
+        _accumulate_loops(ctx, out, product, zz, _scalar(ctx, 1), _scalar(ctx, 4), ctx.out_ndim(), False)
 
 
 @lowers(Gemm)

@@ -88,12 +88,10 @@ def lower_elemwise(ctx):
     if heavy:
         size = ctx.fresh("size")
         ctx.emit(f"{size} = {' * '.join(dims)}")
-        perform = ctx.glob(_reference_kernel(node), "kernel")
-        ctx.namespace.values["_objmode"] = _objmode()
+        args = ", ".join(ctx.inputs[k] if element[k] is None else element[k] for k in range(len(node.inputs)))
+        big = _big_array_helper(ctx, node, out_dtype, nd)
         with ctx.block(f"if {size} >= {BIG}:"):
-            args = ", ".join(ctx.inputs[k] if element[k] is None else element[k] for k in range(len(node.inputs)))
-            with ctx.block(f"with _objmode({out}={_numba_type_text(out_dtype, nd)!r}):"):
-                ctx.emit(f"{out} = {perform}({args})")
+            ctx.emit(f"{out} = {big}{args})")
         ctx.writer.emit("else:")
         ctx.writer.indent += 1
     if inplace is not None:
@@ -122,12 +120,6 @@ def lower_elemwise(ctx):
         ctx.writer.indent -= 1
 
 
-def _objmode():
-    import numba
-
-    return numba.objmode
-
-
 def _reference_kernel(node):
     """A Python function computing the node with its NumPy perform (for the object-mode road)."""
     op = node.op
@@ -140,6 +132,51 @@ def _reference_kernel(node):
         return result
 
     return kernel
+
+
+#: the reference kernels the object-mode road calls, by a key stable across processes
+_BIG_KERNELS: dict[str, object] = {}
+
+
+def run_big_kernel(key: str, *inputs):
+    """Compute a registered elementwise node with its reference (blocked, threaded SIMD) kernel."""
+    return _BIG_KERNELS[key](*inputs)
+
+
+def _big_array_helper(ctx, node, out_dtype: str, nd: int) -> str:
+    """A call expression (less its arguments' parenthesis) computing `node` through object mode.
+
+    The boundary sits in a helper function of its own: an object-mode block
+    inside a branch of the main code trips LLVM ("instruction does not
+    dominate all uses"). One helper serves every node of the same types (the
+    node's kernel is named by a key argument, stable across processes), so
+    each costly object-mode compilation happens once per type signature and
+    the code that calls it stays cacheable on disk.
+    """
+    import hashlib
+
+    import numba
+
+    from ..context import NativeSource
+
+    types = tuple((v.type.dtype, v.type.broadcastable) for v in node.inputs)
+    consts = tuple(None if ctx.constant(k) is None else np.asarray(ctx.constant(k)).tobytes()
+                   for k in range(len(node.inputs)))
+    key = hashlib.sha256(repr((node.op, types, consts, node.outputs[0].type.dtype)).encode()).hexdigest()[:24]
+    _BIG_KERNELS.setdefault(key, _reference_kernel(node))
+    ctx.namespace.values["_objmode"] = numba.objmode
+    ctx.namespace.values["_run_big_kernel"] = run_big_kernel
+    signature = (out_dtype, nd, tuple(v.type.dtype for v in node.inputs), tuple(v.type.ndim for v in node.inputs))
+    name = "_big_" + hashlib.sha256(repr(signature).encode()).hexdigest()[:16]
+    params = [f"a{k}" for k in range(len(node.inputs))]
+    source = "\n".join([
+        f"def {name}(key, {', '.join(params)}):",
+        f"    with _objmode(r={_numba_type_text(out_dtype, nd)!r}):",
+        f"        r = _run_big_kernel(key, {', '.join(params)})",
+        "    return r",
+    ]) + "\n"
+    ctx.namespace.values[name] = NativeSource(name, source)
+    return f"{name}({key!r}, "
 
 
 @lowers(DimShuffle)

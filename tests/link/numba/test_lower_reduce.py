@@ -1,0 +1,154 @@
+"""Native reductions (Reduce, Argmax) against the reference backend."""
+import numpy as np
+import pytest
+
+import arignote as th
+import arignote.tensor as T
+from arignote import config
+from arignote.link.numba.program import build_program
+from arignote.tensor.reduce import Argmax, Reduce
+
+
+@pytest.fixture(autouse=True)
+def backend():
+    """These tests compare mode="NUMBA" with mode="VM" themselves: one run is enough."""
+    yield "native"
+
+
+_COMPILED: dict = {}
+
+
+def compiled(key, build, lowered):
+    """(native, reference) functions of `build()` -> (inputs, outputs), built once per key;
+    asserts that every node of the `lowered` op classes runs natively."""
+    if key not in _COMPILED:
+        inputs, outputs = build()
+        with config.change_flags(compile_wait=True):
+            native = th.function(inputs, outputs, mode="NUMBA")
+        reference = th.function(inputs, outputs, mode="VM")
+        nodes = [n for n in native.maker.fgraph.apply_nodes if isinstance(n.op, lowered)]
+        assert nodes, f"no {lowered} node in the graph"
+        falling = [(str(n.op), why) for n, why in build_program(native.maker.fgraph).fallbacks
+                   if isinstance(n.op, lowered)]
+        assert not falling, falling
+        assert native.native
+        _COMPILED[key] = native, reference
+    return _COMPILED[key]
+
+
+def assert_same(got, want):
+    got, want = np.asarray(got), np.asarray(want)
+    assert got.dtype == want.dtype and got.shape == want.shape, (got.dtype, got.shape, want.dtype, want.shape)
+    if got.dtype.kind == "f":
+        rtol = 1e-5 if got.dtype == np.float32 else 1e-12
+        np.testing.assert_allclose(got, want, rtol=rtol, atol=rtol, equal_nan=True)
+    else:
+        np.testing.assert_array_equal(got, want)
+
+
+def run_both(pair, *args):
+    native, reference = pair
+    for got, want in zip(native(*args), reference(*args)):
+        assert_same(got, want)
+
+
+def native_raises(fn, *args):
+    """The call raises, and the native program raised first (not a wrong answer, not the VM alone)."""
+    with pytest.raises((ValueError, IndexError)) as info:
+        fn(*args)
+    assert isinstance(info.value.__context__, (ValueError, IndexError)), "the native program did not raise"
+
+
+def random(shape, dtype, rng):
+    if dtype == "bool":
+        return rng.random(shape) < 0.5
+    if dtype[0] in "iu":
+        info = np.iinfo(dtype)
+        return rng.integers(max(info.min, -100), min(info.max, 100), shape, endpoint=True).astype(dtype)
+    return rng.standard_normal(shape).astype(dtype)
+
+
+SHAPES = [(2, 3, 4), (1, 5, 1), (3, 1, 17), (2, 4, 9), (0, 3, 4), (2, 0, 3), (3, 2, 0)]
+# one axis set per road: a scalar accumulator (trailing axes, all axes), an array of accumulators
+# (a leading axis), and both (a leading and a trailing axis)
+AXES = [2, (1, 2), None, 0, (0, 2)]
+
+
+def _sums(dtype):
+    x = T.tensor3("x", dtype=dtype)
+    outs = [T.sum(x, axis=a) for a in AXES]
+    outs += [T.prod(x, axis=1), T.any(x, axis=(0, 2)), T.all(x, axis=2)]
+    outs.append(T.sum(x[:, ::2, ::-1], axis=(0, 2)))  # a strided view
+    return [x], outs
+
+
+@pytest.mark.parametrize("dtype", ["float32", "int8", "bool"])
+def test_sum_prod_any_all(dtype):
+    pair = compiled(("sums", dtype), lambda: _sums(dtype), Reduce)
+    rng = np.random.default_rng(0)
+    for shape in SHAPES:
+        run_both(pair, random(shape, dtype, rng))
+
+
+def _narrow_sums():
+    x = T.tensor3("x", dtype="int8")
+    u = T.matrix("u", dtype="uint8")
+    return [x, u], [T.sum(x, axis=1, dtype="int8"), T.prod(x, axis=(0, 1), dtype="int16"),
+                    T.sum(x, dtype="float32"), T.sum(u, axis=0), T.prod(u, axis=1, dtype="float64")]
+
+
+def test_explicit_dtypes_wrap_around_as_numpy():
+    pair = compiled("narrow", _narrow_sums, Reduce)
+    x = np.full((3, 40, 5), 100, dtype="int8")
+    x[1, ::3] = -77
+    rng = np.random.default_rng(1)
+    run_both(pair, x, np.full((30, 3), 250, dtype="uint8"))
+    run_both(pair, random((2, 9, 3), "int8", rng), random((4, 0), "uint8", rng))
+
+
+def _extrema(dtype):
+    x = T.tensor3("x", dtype=dtype)
+    outs = [T.max(x, axis=a) for a in AXES] + [T.min(x, axis=(0, 2))]
+    outs += [T.argmax(x, axis=a) for a in (0, 2, None)] + [T.argmin(x, axis=1)]
+    outs += [T.argmax(x, axis=(1, 2))]  # several axes: a reshape, then one Argmax
+    return [x], outs
+
+
+@pytest.mark.parametrize("dtype", ["float32", "int16", "bool"])
+def test_max_min_argmax(dtype):
+    pair = compiled(("extrema", dtype), lambda: _extrema(dtype), (Reduce, Argmax))
+    rng = np.random.default_rng(2)
+    for shape in [(2, 3, 4), (1, 5, 1), (3, 1, 17), (4, 2, 9)]:
+        run_both(pair, random(shape, dtype, rng))
+    if dtype.startswith("float"):  # NaN wins, and ties go to the first
+        x = random((3, 4, 5), dtype, rng)
+        x[1, 2, 3] = x[2, 0, 0] = np.nan
+        x[0, 1] = np.inf
+        x[2, 3, 1:3] = -np.inf
+        run_both(pair, x)
+        run_both(pair, np.zeros((2, 3, 4), dtype))
+
+
+@pytest.mark.parametrize("shape", [(0, 3, 4), (2, 0, 3)])
+def test_max_of_an_empty_dimension_raises(shape):
+    native, _ = compiled(("extrema", "float32"), lambda: _extrema("float32"), (Reduce, Argmax))
+    native_raises(native, np.zeros(shape, "float32"))
+
+
+def test_argmax_of_an_empty_lane_raises():
+    def build():
+        x = T.fmatrix("x")
+        return [x], [T.argmax(x, axis=1)]
+    native, reference = compiled("argmax1", build, Argmax)
+    assert_same(native(np.zeros((0, 3), "float32"))[0], reference(np.zeros((0, 3), "float32"))[0])
+    native_raises(native, np.zeros((3, 0), "float32"))
+
+
+def test_reductions_of_a_scalar():
+    def build():
+        s = T.scalar("s", dtype="int32")
+        v = T.fvector("v")
+        return [s, v], [T.sum(s, dtype="float64"), T.max(v), T.argmax(v), T.prod(v)]
+    pair = compiled("scalar", build, (Reduce, Argmax))
+    run_both(pair, np.int32(7), np.arange(5, dtype="float32") - 2)
+    run_both(pair, np.int32(-3), np.array([np.nan, 1, 2], dtype="float32"))
