@@ -5,4 +5,5 @@ cd "$(dirname "$0")/.."
 python3 -m venv .venv
 .venv/bin/python -m pip install -q --upgrade pip
 .venv/bin/python -m pip install -q -e ".[test]"
-exec .venv/bin/python -m pytest "$@"
+# two workers: the native half compiles with Numba, which is CPU-bound (CI has 2 cores)
+exec .venv/bin/python -m pytest -n auto "$@"

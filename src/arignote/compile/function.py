@@ -14,6 +14,7 @@ import numpy as np
 from ..graph.basic import Constant, Variable, ancestors, clone_replace
 from ..graph.fg import FunctionGraph, MissingInputError
 from ..graph.sourceline import format_line, here
+from .fast_call import specialised_call
 from .io import In, Out
 from .mode import Mode, get_mode
 from .sharedvalue import SharedVariable
@@ -268,6 +269,9 @@ class Function:
         self._copy_outputs = self._outputs_needing_copy()
         self.output_kind, self.output_keys = maker.output_kind, maker.output_keys
         self._n_out = maker.n_outputs
+        # this function's own class, whose __call__ is unrolled for its inputs and outputs
+        self.__class__ = type("Function", (Function,), {"__call__": specialised_call(self),
+                                                         "__module__": Function.__module__})
 
     def _outputs_needing_copy(self) -> list[int]:
         """Outputs whose storage belongs to an input, a shared value, a constant, or another output.
@@ -328,6 +332,10 @@ class Function:
                 f"The input was created at {format_line(getattr(i.variable.tag, 'trace', None))}") from None
 
     def __call__(self, *args, **kwargs):
+        return self._call_general(args, kwargs)
+
+    def _call_general(self, args, kwargs):
+        """Check and convert every argument, fill defaults, run, store updates (fast_call.py unrolls this)."""
         cells = self._input_cells
         n_args = len(args)
         if n_args > self._n_explicit:
