@@ -3,7 +3,11 @@
     IMPL=numpy|jax|torch|torch_compile python natives.py W5
     IMPL=torch MODE=threads=1 python natives.py W5     # torch with a 1-thread intra-op pool
 
-Prints one JSON line in the same form as workloads.py.
+Prints one JSON line in the same form as workloads.py. `W3_first` (any workload
+name + `_first`) stops after the first call: value = seconds to build the function
+(jax.jit, torch.compile: trivial wrappers) plus its first call, which is where JAX
+traces and compiles; the same figure a timed run records as compile_s. NumPy has
+no build step: its `_first` workloads do not apply (the runner skips them).
 """
 import json
 import os
@@ -18,10 +22,23 @@ IMPL = os.environ.get("IMPL", "numpy")
 f32 = np.float32
 
 
+FIRST = "_first"
+FIRST_ONLY = False  # set by __main__ for a `_first` workload: no timing loop after the first call
+
+
 def _clock(build_and_first):
     t0 = time.perf_counter()
     out = build_and_first()
     return out, time.perf_counter() - t0
+
+
+def _timed(call, compile_s, unit, scale, extra=lambda seconds: {}):
+    """The result of a workload whose build + first call took `compile_s`: steady-state
+    seconds per `call` (in `unit`), or, for a `_first` workload, compile_s alone."""
+    if FIRST_ONLY:
+        return dict(value=compile_s, unit="s")
+    t = timeit(call)
+    return dict(value=t * scale, unit=unit, **extra(t), compile_s=compile_s)
 
 
 # ------------------------------------------------------------------ numpy
@@ -149,22 +166,29 @@ def jax_all():
     import jax
     import jax.numpy as jnp
 
+    def jit_first(fn, *args):  # (jitted fn, seconds of jax.jit + its first call: trace, compile, run)
+        def build_and_call():
+            f = jax.jit(fn)
+            f(*args).block_until_ready()
+            return f
+        return _clock(build_and_call)
+
     def w1():
-        f = jax.jit(lambda v: v + 1)
         v = jnp.arange(10, dtype=jnp.float32)
-        _, c = _clock(lambda: f(v).block_until_ready())
-        return dict(value=timeit(lambda: f(v).block_until_ready()) * 1e6, unit="us", compile_s=c)
+        f, c = jit_first(lambda v: v + 1, v)
+        return _timed(lambda: f(v).block_until_ready(), c, "us", 1e6)
 
     def w2(n):
-        f = jax.jit(lambda a, b: jnp.exp(-a ** 2) * jnp.sin(b) + jnp.tanh(a * b))
         rng = np.random.default_rng(0)
         a = jnp.asarray(rng.standard_normal(n, dtype=f32))
         b = jnp.asarray(rng.standard_normal(n, dtype=f32))
-        _, c = _clock(lambda: f(a, b).block_until_ready())
-        t = timeit(lambda: f(a, b).block_until_ready())
-        return dict(value=t * 1e3, unit="ms", gbps=3 * n * 4 / t / 1e9, compile_s=c)
+        f, c = jit_first(lambda a, b: jnp.exp(-a ** 2) * jnp.sin(b) + jnp.tanh(a * b), a, b)
+        return _timed(lambda: f(a, b).block_until_ready(), c, "ms", 1e3,
+                      extra=lambda t: dict(gbps=3 * n * 4 / t / 1e9))
 
     def train(loss, params, *data, unit="ms", scale=1e3):
+        t0 = time.perf_counter()  # build + first call: jax.jit, then trace, compile and run
+
         @jax.jit
         def step(p, *d):
             c, g = jax.value_and_grad(loss)(p, *d)
@@ -174,8 +198,9 @@ def jax_all():
         def run():
             c, st[0] = step(st[0], *data)
             jax.block_until_ready(st[0])
-        _, comp = _clock(run)
-        return dict(value=timeit(run) * scale, unit=unit, compile_s=comp)
+        run()
+        comp = time.perf_counter() - t0
+        return _timed(run, comp, unit, scale)
 
     def w3():
         rng = np.random.RandomState(0)
@@ -218,9 +243,8 @@ def jax_all():
 
     def w7(k=1000):
         a = jnp.asarray(np.linspace(0.999, 1.001, 10).astype(f32))
-        f = jax.jit(lambda a: jax.lax.fori_loop(0, k, lambda i, r: r * a, jnp.ones_like(a)))
-        _, c = _clock(lambda: f(a).block_until_ready())
-        return dict(value=timeit(lambda: f(a).block_until_ready()) * 1e6, unit="us", compile_s=c)
+        f, c = jit_first(lambda a: jax.lax.fori_loop(0, k, lambda i, r: r * a, jnp.ones_like(a)), a)
+        return _timed(lambda: f(a).block_until_ready(), c, "us", 1e6)
 
     return dict(W1=w1, W2_1e6=lambda: w2(10**6), W2_1e7=lambda: w2(10**7), W3=w3, W4=w4, W5=w5, W7=w7)
 
@@ -234,20 +258,24 @@ def torch_all(compile_=False):
     torch.set_num_threads(int(mode[8:]) if mode.startswith("threads=") else os.cpu_count())
     cmp = (lambda f: torch.compile(f)) if compile_ else (lambda f: f)
 
+    def first(fn, *args):  # (fn wrapped, seconds of wrapping (torch.compile) + its first call)
+        def build_and_call():
+            f = cmp(fn)
+            f(*args)
+            return f
+        return _clock(build_and_call)
+
     def w1():
-        f = cmp(lambda v: v + 1)
         v = torch.arange(10, dtype=torch.float32)
-        _, c = _clock(lambda: f(v))
-        return dict(value=timeit(lambda: f(v)) * 1e6, unit="us", compile_s=c)
+        f, c = first(lambda v: v + 1, v)
+        return _timed(lambda: f(v), c, "us", 1e6)
 
     def w2(n):
-        f = cmp(lambda a, b: torch.exp(-a ** 2) * torch.sin(b) + torch.tanh(a * b))
         rng = np.random.default_rng(0)
         a = torch.from_numpy(rng.standard_normal(n, dtype=f32))
         b = torch.from_numpy(rng.standard_normal(n, dtype=f32))
-        _, c = _clock(lambda: f(a, b))
-        t = timeit(lambda: f(a, b))
-        return dict(value=t * 1e3, unit="ms", gbps=3 * n * 4 / t / 1e9, compile_s=c)
+        f, c = first(lambda a, b: torch.exp(-a ** 2) * torch.sin(b) + torch.tanh(a * b), a, b)
+        return _timed(lambda: f(a, b), c, "ms", 1e3, extra=lambda t: dict(gbps=3 * n * 4 / t / 1e9))
 
     def train(loss, params, unit="ms", scale=1e3):
         ps = list(params.values())
@@ -261,7 +289,7 @@ def torch_all(compile_=False):
                 for q, g in zip(ps, gs):
                     q -= 0.01 * g
         _, comp = _clock(run)
-        return dict(value=timeit(run) * scale, unit=unit, compile_s=comp)
+        return _timed(run, comp, unit, scale)
 
     def w3():
         rng = np.random.RandomState(0)
@@ -304,7 +332,8 @@ def torch_all(compile_=False):
             for _ in range(k):
                 r = r * a
             return r
-        return dict(value=timeit(run) * 1e6, unit="us", compile_s=0.0)
+        _, c = _clock(run)
+        return _timed(run, c, "us", 1e6)
 
     return dict(W1=w1, W2_1e6=lambda: w2(10**6), W2_1e7=lambda: w2(10**7), W3=w3, W4=w4, W5=w5, W7=w7)
 
@@ -318,8 +347,11 @@ if __name__ == "__main__":
         "torch": torch_all,
         "torch_compile": lambda: torch_all(True),
     }[IMPL]()
+    FIRST_ONLY = name.endswith(FIRST)
     try:
-        r = table[name]()
+        if FIRST_ONLY and IMPL == "numpy":
+            raise ValueError(f"{name}: NumPy has no build step, so no time to first result")
+        r = table[name[:-len(FIRST)] if FIRST_ONLY else name]()
         r.update(ok=True)
     except Exception as e:
         r = dict(ok=False, error=f"{type(e).__name__}: {str(e)[:300]}")

@@ -6,7 +6,9 @@
 The graphs are exactly workloads.py's: its workload functions run with
 `function` wrapped so that each compile reports how long rewriting took
 (arignote: `f.maker.rewrite_time`; PyTensor: `profile.rewriting_time` of a
-profiled compile), and with timing loops disabled. Prints one JSON line per
+profiled compile), and with timing loops disabled. As in workloads.py's timed
+runs, arignote's FAST_RUN compiles with `compile_wait` on, so that no native
+build of one compile runs in the background of the next. Prints one JSON line per
 workload: {"workload", "impl", "rewrite_s" (median of 5 compiles), "nodes_after"}.
 Budget (issue 4): rewriting W3 and W4 <= 0.1 s, W5 <= 0.3 s on a 2-core machine.
 """

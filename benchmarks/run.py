@@ -9,8 +9,15 @@ twice per timed workload: first with an empty compile cache (cold), then warm; t
 table shows the warm run's time and both compile times.
 
 After the time table comes the ratios table (each implementation's time divided by
-the fastest peer's: see RATIO_RULE) and, if W7_mem was asked for, the memory table
-of scan_memory.py.
+the fastest peer's: see RATIO_RULE), if W7_mem was asked for, the memory table
+of scan_memory.py, and last the targets table of issue 5 (targets.py): arignote's
+FAST_RUN against each target, PASS or MISS.
+
+A workload named W3_first (any timed workload + "_first") measures the time to
+first result: function() + first call in a fresh process, default settings
+(arignote: tiered). Theano-API implementations run it twice on one fresh compile
+cache: cold (empty cache; also records native_s, the seconds until arignote's
+calls run natively), then warm (warm_s). Natives run it once (NumPy: not at all).
 
 --repeat N runs every timed workload N times, interleaved over the implementations
 (so that a burst of other load hits one pass of each rather than all runs of one),
@@ -31,10 +38,13 @@ import sys
 import tempfile
 import time
 
+import targets
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 NATIVE = {"numpy", "jax", "torch", "torch_compile"}
 PROJECT = {"arignote", "theano"}  # in this project `theano` is arignote's alias
-ALL = ["W1", "W2_1e6", "W2_1e7", "W3", "W4", "W5", "W7", "W7_mem"]
+FIRST = "_first"  # workload suffix: time to first result, cold and warm cache
+ALL = ["W1", "W2_1e6", "W2_1e7", "W3", "W4", "W5", "W7", "W7_mem", "W3_first", "W4_first", "W5_first"]
 MEMORY = "W7_mem"
 RATIO_RULE = ("ratio = this implementation's median time / the fastest peer's median time on the "
               "same workload; peers = every implementation except arignote; warm runs, compile time "
@@ -47,7 +57,9 @@ def run_one(name, mode, python, workload, cache_dir):
         script = "scan_memory.py"
     else:
         script = "natives.py" if name in NATIVE else "workloads.py"
-    env = dict(os.environ, IMPL=name, MODE=mode or "", PYTHONPATH=HERE)
+    # the workload files import each other (timing, tiering); keep the caller's own path after them
+    path = os.pathsep.join(filter(None, [HERE, os.environ.get("PYTHONPATH", "")]))
+    env = dict(os.environ, IMPL=name, MODE=mode or "", PYTHONPATH=path)
     if cache_dir:  # isolate every compile cache we know of, keeping the user's other flags
         # base_compiledir too: PyTensor keeps its numba cache there, not under compiledir
         cache = f"base_compiledir={cache_dir},compiledir={cache_dir}"
@@ -59,12 +71,17 @@ def run_one(name, mode, python, workload, cache_dir):
                            capture_output=True, text=True, timeout=1800)
     except subprocess.TimeoutExpired:
         return dict(ok=False, error="timed out after 1800 s", workload=workload, impl=name)
+    except OSError as e:  # e.g. a peer's interpreter that was never set up
+        return dict(ok=False, error=_scrub(f"cannot run {python}: {e}"), workload=workload, impl=name)
     lines = [l for l in p.stdout.splitlines() if l.startswith("{")]
     if not lines:
         return dict(ok=False, error=_scrub((p.stderr or p.stdout)[-300:]), workload=workload, impl=name)
     r = json.loads(lines[-1])
     if "error" in r:
         r["error"] = _scrub(r["error"])
+    if r.get("native") is False:  # say why: the library warns when its native build fails
+        said = [l.split("Warning: ", 1)[1] for l in p.stderr.splitlines() if "Warning: " in l]
+        r["native_warnings"] = [_scrub(w)[:300] for w in dict.fromkeys(said)][-3:]
     return r
 
 
@@ -107,6 +124,32 @@ def is_peer(label):
     return label.split(":")[0] not in PROJECT
 
 
+def applies(name, workload):
+    """Whether implementation `name` runs `workload`: NumPy builds nothing, so it has no
+    time to first result."""
+    return not (workload.endswith(FIRST) and name == "numpy")
+
+
+def _first_cell(r):
+    """A time-to-first-result cell: cold (the value), warm, and until native."""
+    dur = targets.duration_text
+    c = dur(r["value"])
+    if len(r.get("values", [])) > 1:
+        c += f" [{dur(min(r['values']))}-{dur(max(r['values']))}]"
+    notes = []
+    if r.get("warm_s") is not None:
+        notes.append(f"warm {dur(r['warm_s'])}")
+    if is_peer(r["label"]):  # peers are at their speed once the first call returns
+        return c + (f" ({'; '.join(notes)})" if notes else "")
+    for run, native, native_s in (("cold", r.get("native"), r.get("native_s")),
+                                  ("warm", r.get("native_warm"), r.get("native_warm_s"))):
+        if native_s is not None:
+            notes.append(f"native after {dur(native_s)} {run}")
+        elif native is False:
+            notes.append(f"never native {run}")
+    return c + (f" ({'; '.join(notes)})" if notes else "")
+
+
 def print_time_table(results, workloads, labels):
     print("\n| workload | " + " | ".join(labels) + " |")
     print("|---|" + "---|" * len(labels))
@@ -118,6 +161,8 @@ def print_time_table(results, workloads, labels):
                 cells.append("")
             elif not r.get("ok"):
                 cells.append("FAIL")
+            elif w.endswith(FIRST):
+                cells.append(_first_cell(r))
             else:
                 c = f"{r['value']:.4g} {r['unit']}"
                 if len(r.get("values", [])) > 1:
@@ -126,11 +171,17 @@ def print_time_table(results, workloads, labels):
                     c += f" (compile {r['compile_cold_s']:.2g}s cold / {r['compile_s']:.2g}s warm)"
                 elif r.get("compile_s"):
                     c += f" (compile {r['compile_s']:.2g}s)"
+                if r.get("native") is False:
+                    c += " (NOT native)"
                 cells.append(c)
         print(f"| {w} | " + " | ".join(cells) + " |")
     fails = [r for r in results if not r.get("ok") and r["workload"] in workloads]
     for r in fails:
         print(f"FAIL {r['label']} {r['workload']}: {r.get('error', '')}")
+    for r in results:
+        if r["workload"] in workloads and r.get("native") is False:
+            why = "; ".join(r.get("native_warnings", [])) or "no warning printed"
+            print(f"never native {r['label']} {r['workload']}: {why}")
 
 
 def ratios(results, workloads, labels):
@@ -220,7 +271,9 @@ def project_revision():
 
 def measure(name, mode, python, w, a):
     """One result of workload `w`: cold + warm processes for Theano-API timings."""
-    if name in NATIVE:
+    if w.endswith(FIRST) and name not in NATIVE:
+        r, busy = measure_first(name, mode, python, w, a)
+    elif name in NATIVE:
         busy = wait_quiet(a.wait_quiet, a.wait_max)
         r = run_one(name, mode, python, w, None)
     elif w == MEMORY:
@@ -243,6 +296,21 @@ def measure(name, mode, python, w, a):
     return r
 
 
+def measure_first(name, mode, python, w, a):
+    """Time to first result on an empty compile cache, then on the cache it left:
+    (the cold result with warm_s, native_warm_s and native_warm added, busy fraction before the cold run)."""
+    with tempfile.TemporaryDirectory() as d:
+        busy = wait_quiet(a.wait_quiet, a.wait_max)
+        cold = run_one(name, mode, python, w, d)
+        if not cold.get("ok"):
+            return cold, busy
+        wait_quiet(a.wait_quiet, a.wait_max)
+        warm = run_one(name, mode, python, w, d)
+    if not warm.get("ok"):
+        return dict(warm, error="warm run: " + warm.get("error", "")), busy
+    return dict(cold, warm_s=seconds(warm), native_warm_s=warm.get("native_s"), native_warm=warm.get("native")), busy
+
+
 def combine(runs):
     """One result from the repeated runs of one implementation on one workload: the
     median of their figures; a failure in any run makes the whole a failure."""
@@ -254,11 +322,14 @@ def combine(runs):
         r["runs"] = len(runs)
         return r
     r = dict(runs[0])
-    for key in ("value", "compile_s", "compile_cold_s"):
+    for key in ("value", "compile_s", "compile_cold_s", "warm_s", "native_s", "native_warm_s"):
         if all(x.get(key) is not None for x in runs):
             r[key] = statistics.median(x[key] for x in runs)
     r["values"] = [x["value"] for x in runs]
     r["busy_before"] = [x["busy_before"] for x in runs]
+    for key in ("native", "native_warm"):  # one pass off the native version taints the median
+        if any(x.get(key) is False for x in runs):
+            r[key] = False
     if any("revision" in x for x in runs):
         r["revision"] = [x.get("revision") for x in runs]
     r["runs"] = len(runs)
@@ -286,7 +357,7 @@ def main():
     for rep in range(a.repeat):
         for name, mode, python in impls:
             for w in workloads:
-                if w == MEMORY and rep:
+                if (w == MEMORY and rep) or not applies(name, w):
                     continue
                 r = measure(name, mode, python, w, a)
                 r["rep"] = rep
@@ -302,8 +373,11 @@ def main():
             print(f"\nEach figure: the median of {a.repeat} runs in fresh processes "
                   "(each run itself the median of 5 timing rounds); [min-max] over the runs.")
         print_time_table(results, timed, labels)
-        print_ratio_table(results, timed, labels)
+        steady = [w for w in timed if not w.endswith(FIRST)]  # ratios compare warm steady states only
+        if steady:
+            print_ratio_table(results, steady, labels)
     print_memory_table(results, labels)
+    targets.print_targets_table(results, labels)
     revs = sorted({str(v) for r in raw if "revision" in r for v in [r["revision"]]})
     if revs:
         print("\narignote revision(s) measured: " + ", ".join(revs))

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# The default full comparison: every workload, arignote against every peer.
-#   bash benchmarks/run_all.sh                      # all workloads
+# The default full comparison: every workload, arignote against every peer, ending with
+# the targets table of issue 5 (which needs every default workload and every peer).
+#   bash benchmarks/run_all.sh                      # all workloads, W3_first..W5_first included
 #   WORKLOADS=W5,W7,W7_mem bash benchmarks/run_all.sh
 #   REPEAT=3 bash benchmarks/run_all.sh             # 3 interleaved passes, medians reported
 #   QUIET=0.25 bash benchmarks/run_all.sh           # before each run, wait (at most WAIT_MAX
@@ -14,7 +15,7 @@ PT="$HERE/.venv-pytensor/bin/python"
 for p in "$PEERS" "$PT"; do
     [ -x "$p" ] || { echo "missing $p: run bash benchmarks/setup_peers.sh first" >&2; exit 1; }
 done
-WORKLOADS="${WORKLOADS:-W1,W2_1e6,W2_1e7,W3,W4,W5,W7,W7_mem}"
+WORKLOADS="${WORKLOADS:-W1,W2_1e6,W2_1e7,W3,W4,W5,W7,W7_mem,W3_first,W4_first,W5_first}"
 mkdir -p "$HERE/results"
 args=(--repeat "${REPEAT:-1}")
 [ -n "${QUIET:-}" ] && args+=(--wait-quiet "$QUIET" --wait-max "${WAIT_MAX:-600}")
