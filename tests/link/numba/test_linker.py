@@ -165,3 +165,31 @@ def test_a_corrupted_entry_is_rebuilt(tmp_path):
             f.truncate(max(0, os.path.getsize(path) // 3))
     assert _hits(_child(tmp_path)) == 0  # unreadable machine code is recompiled, the answer stays right
     assert _hits(_child(tmp_path)) >= 1  # and written again
+
+
+_TWO_FUNCTIONS = textwrap.dedent("""
+    import sys
+    import numpy as np
+    import arignote as th, arignote.tensor as T
+    th.config.compile_wait = True
+    th.config.linker = "numba"
+    x = T.dvector("x")
+    v = np.array([-1.5, 0.0, 2.0])
+    for which in sys.argv[1:]:
+        out, want = (-x, -v) if which == "negate" else (T.cast(x * 2, "int32"), (v * 2).astype("int32"))
+        f = th.function([x], out)
+        assert f.native
+        got = f(v)
+        assert got.dtype == want.dtype, (which, got.dtype, want.dtype)
+        np.testing.assert_array_equal(got, want)
+""")
+
+
+def test_native_code_cached_by_different_processes_keeps_its_own_types(tmp_path):
+    # Two processes each compile one function (same argument types, other result types) as their
+    # first segment; then processes load both from the cache, in both orders.
+    env = dict(os.environ, ARIGNOTE_FLAGS=f"compiledir={tmp_path}")
+    for which in (["negate"], ["cast"], ["negate", "cast"], ["cast", "negate"]):
+        done = subprocess.run([sys.executable, "-c", _TWO_FUNCTIONS, *which], env=env, capture_output=True,
+                              text=True, timeout=600)
+        assert done.returncode == 0, done.stderr

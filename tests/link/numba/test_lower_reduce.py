@@ -2,61 +2,9 @@
 import numpy as np
 import pytest
 
-import arignote as th
 import arignote.tensor as T
-from arignote import config
-from arignote.link.numba.program import build_program
 from arignote.tensor.reduce import Argmax, Reduce
-
-
-@pytest.fixture(autouse=True)
-def backend():
-    """These tests compare mode="NUMBA" with mode="VM" themselves: one run is enough."""
-    yield "native"
-
-
-_COMPILED: dict = {}
-
-
-def compiled(key, build, lowered):
-    """(native, reference) functions of `build()` -> (inputs, outputs), built once per key;
-    asserts that every node of the `lowered` op classes runs natively."""
-    if key not in _COMPILED:
-        inputs, outputs = build()
-        with config.change_flags(compile_wait=True):
-            native = th.function(inputs, outputs, mode="NUMBA")
-        reference = th.function(inputs, outputs, mode="VM")
-        nodes = [n for n in native.maker.fgraph.apply_nodes if isinstance(n.op, lowered)]
-        assert nodes, f"no {lowered} node in the graph"
-        falling = [(str(n.op), why) for n, why in build_program(native.maker.fgraph).fallbacks
-                   if isinstance(n.op, lowered)]
-        assert not falling, falling
-        assert native.native
-        _COMPILED[key] = native, reference
-    return _COMPILED[key]
-
-
-def assert_same(got, want):
-    got, want = np.asarray(got), np.asarray(want)
-    assert got.dtype == want.dtype and got.shape == want.shape, (got.dtype, got.shape, want.dtype, want.shape)
-    if got.dtype.kind == "f":
-        rtol = 1e-5 if got.dtype == np.float32 else 1e-12
-        np.testing.assert_allclose(got, want, rtol=rtol, atol=rtol, equal_nan=True)
-    else:
-        np.testing.assert_array_equal(got, want)
-
-
-def run_both(pair, *args):
-    native, reference = pair
-    for got, want in zip(native(*args), reference(*args)):
-        assert_same(got, want)
-
-
-def native_raises(fn, *args):
-    """The call raises, and the native program raised first (not a wrong answer, not the VM alone)."""
-    with pytest.raises((ValueError, IndexError)) as info:
-        fn(*args)
-    assert isinstance(info.value.__context__, (ValueError, IndexError)), "the native program did not raise"
+from arignote.link.numba.testing import assert_agree, native_pair, native_raises, run_both
 
 
 def random(shape, dtype, rng):
@@ -84,7 +32,7 @@ def _sums(dtype):
 
 @pytest.mark.parametrize("dtype", ["float32", "int8", "bool"])
 def test_sum_prod_any_all(dtype):
-    pair = compiled(("sums", dtype), lambda: _sums(dtype), Reduce)
+    pair = native_pair(("sums", dtype), lambda: _sums(dtype), Reduce)
     rng = np.random.default_rng(0)
     for shape in SHAPES:
         run_both(pair, random(shape, dtype, rng))
@@ -98,7 +46,7 @@ def _narrow_sums():
 
 
 def test_explicit_dtypes_wrap_around_as_numpy():
-    pair = compiled("narrow", _narrow_sums, Reduce)
+    pair = native_pair("narrow", _narrow_sums, Reduce)
     x = np.full((3, 40, 5), 100, dtype="int8")
     x[1, ::3] = -77
     rng = np.random.default_rng(1)
@@ -116,7 +64,7 @@ def _extrema(dtype):
 
 @pytest.mark.parametrize("dtype", ["float32", "int16", "bool"])
 def test_max_min_argmax(dtype):
-    pair = compiled(("extrema", dtype), lambda: _extrema(dtype), (Reduce, Argmax))
+    pair = native_pair(("extrema", dtype), lambda: _extrema(dtype), (Reduce, Argmax))
     rng = np.random.default_rng(2)
     for shape in [(2, 3, 4), (1, 5, 1), (3, 1, 17), (4, 2, 9)]:
         run_both(pair, random(shape, dtype, rng))
@@ -131,7 +79,7 @@ def test_max_min_argmax(dtype):
 
 @pytest.mark.parametrize("shape", [(0, 3, 4), (2, 0, 3)])
 def test_max_of_an_empty_dimension_raises(shape):
-    native, _ = compiled(("extrema", "float32"), lambda: _extrema("float32"), (Reduce, Argmax))
+    native, _ = native_pair(("extrema", "float32"), lambda: _extrema("float32"), (Reduce, Argmax))
     native_raises(native, np.zeros(shape, "float32"))
 
 
@@ -139,8 +87,8 @@ def test_argmax_of_an_empty_lane_raises():
     def build():
         x = T.fmatrix("x")
         return [x], [T.argmax(x, axis=1)]
-    native, reference = compiled("argmax1", build, Argmax)
-    assert_same(native(np.zeros((0, 3), "float32"))[0], reference(np.zeros((0, 3), "float32"))[0])
+    native, reference = native_pair("argmax1", build, Argmax)
+    assert_agree(native(np.zeros((0, 3), "float32"))[0], reference(np.zeros((0, 3), "float32"))[0])
     native_raises(native, np.zeros((3, 0), "float32"))
 
 
@@ -149,6 +97,6 @@ def test_reductions_of_a_scalar():
         s = T.scalar("s", dtype="int32")
         v = T.fvector("v")
         return [s, v], [T.sum(s, dtype="float64"), T.max(v), T.argmax(v), T.prod(v)]
-    pair = compiled("scalar", build, (Reduce, Argmax))
+    pair = native_pair("scalar", build, (Reduce, Argmax))
     run_both(pair, np.int32(7), np.arange(5, dtype="float32") - 2)
     run_both(pair, np.int32(-3), np.array([np.nan, 1, 2], dtype="float32"))

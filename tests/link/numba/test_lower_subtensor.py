@@ -3,63 +3,11 @@ AdvancedSubtensor, AdvancedIncSubtensor) against the reference backend."""
 import numpy as np
 import pytest
 
-import arignote as th
 import arignote.tensor as T
 from arignote import config
-from arignote.link.numba.program import build_program
+from arignote.link.numba.testing import native_pair, native_raises, run_both
 from arignote.tensor.subtensor import (AdvancedIncSubtensor, AdvancedIncSubtensor1, AdvancedSubtensor,
                                        AdvancedSubtensor1, IncSubtensor, Subtensor)
-
-
-@pytest.fixture(autouse=True)
-def backend():
-    """These tests compare mode="NUMBA" with mode="VM" themselves: one run is enough."""
-    yield "native"
-
-
-_COMPILED: dict = {}
-
-
-def compiled(key, build, lowered):
-    """(native, reference) functions of `build()` -> (inputs, outputs[, updates]), built once per key;
-    asserts that each op class of `lowered` has a node in the graph and every such node runs natively."""
-    if key not in _COMPILED:
-        inputs, outputs = build()
-        with config.change_flags(compile_wait=True):
-            native = th.function(inputs, outputs, mode="NUMBA")
-        reference = th.function(inputs, outputs, mode="VM")
-        ops = {type(n.op) for n in native.maker.fgraph.apply_nodes}
-        missing = [cls.__name__ for cls in lowered if not any(issubclass(o, cls) for o in ops)]
-        assert not missing, f"no {missing} node in the graph"
-        falling = [(str(n.op), why) for n, why in build_program(native.maker.fgraph).fallbacks
-                   if isinstance(n.op, lowered)]
-        assert not falling, falling
-        assert native.native
-        _COMPILED[key] = native, reference
-    return _COMPILED[key]
-
-
-def assert_same(got, want):
-    got, want = np.asarray(got), np.asarray(want)
-    assert got.dtype == want.dtype and got.shape == want.shape, (got.dtype, got.shape, want.dtype, want.shape)
-    if got.dtype == np.float32:  # a sum: NumPy adds in another order, an ulp apart
-        np.testing.assert_allclose(got, want, rtol=1e-6)
-    else:
-        np.testing.assert_array_equal(got, want)
-
-
-def run_both(pair, *args):
-    """Both functions on copies of `args` (so that an op writing in place could not hide a difference)."""
-    native, reference = pair
-    for got, want in zip(native(*[np.copy(a) for a in args]), reference(*[np.copy(a) for a in args])):
-        assert_same(got, want)
-
-
-def native_raises(fn, *args):
-    """The call raises, and the native program raised first (not a wrong answer, not the VM alone)."""
-    with pytest.raises((ValueError, IndexError)) as info:
-        fn(*args)
-    assert isinstance(info.value.__context__, (ValueError, IndexError)), "the native program did not raise"
 
 
 def _basic():
@@ -73,7 +21,7 @@ def _basic():
 
 
 def test_basic_indexing_and_writing():
-    pair = compiled("basic", _basic, (Subtensor, IncSubtensor))
+    pair = native_pair("basic", _basic, (Subtensor, IncSubtensor))
     rng = np.random.default_rng(0)
     for shape, i, j in [((4, 3, 5), 1, 2), ((4, 3, 5), -2, -1), ((2, 2, 2), 0, -2), ((3, 5, 2), 2, 0)]:
         x = rng.standard_normal(shape).astype("float32")
@@ -82,12 +30,12 @@ def test_basic_indexing_and_writing():
 
 @pytest.mark.parametrize("i, j", [(4, 0), (-5, 0), (0, 3), (1, -4)])
 def test_basic_index_out_of_bounds_raises(i, j):
-    native, _ = compiled("basic", _basic, (Subtensor, IncSubtensor))
+    native, _ = native_pair("basic", _basic, (Subtensor, IncSubtensor))
     native_raises(native, np.ones((4, 3, 5), "float32"), np.int32(i), np.int32(j), np.ones(5, "float32"))
 
 
 def test_inc_subtensor_value_of_a_wrong_shape_raises():
-    native, _ = compiled("basic", _basic, (Subtensor, IncSubtensor))
+    native, _ = native_pair("basic", _basic, (Subtensor, IncSubtensor))
     native_raises(native, np.ones((4, 3, 5), "float32"), np.int32(0), np.int32(1), np.ones(3, "float32"))
 
 
@@ -106,7 +54,7 @@ def _rows():
 
 def test_integer_vector_indexing_and_increments():
     """Repeated and negative indices: increments accumulate (np.add.at), a set keeps the last value."""
-    pair = compiled("rows", _rows, (AdvancedSubtensor1, AdvancedIncSubtensor1))
+    pair = native_pair("rows", _rows, (AdvancedSubtensor1, AdvancedIncSubtensor1))
     rng = np.random.default_rng(1)
     # (x with no rows is left out: the reference's AdvancedIncSubtensor1 refuses an empty index into it)
     for n, cols, idx in [(5, 3, [0, 4, -1, 4, 2, 0]), (2, 1, [1]), (3, 4, [])]:
@@ -119,14 +67,14 @@ def test_integer_vector_indexing_and_increments():
 
 @pytest.mark.parametrize("bad", [5, -6])
 def test_integer_vector_out_of_bounds_raises(bad):
-    native, _ = compiled("rows", _rows, (AdvancedSubtensor1, AdvancedIncSubtensor1))
+    native, _ = native_pair("rows", _rows, (AdvancedSubtensor1, AdvancedIncSubtensor1))
     idx = np.array([0, bad, 1], dtype="int64")
     native_raises(native, np.ones((5, 2)), np.ones(5, "int32"), idx, idx.astype("int32"), np.ones((3, 2)),
                   np.ones(2))
 
 
 def test_increment_of_a_wrong_shape_raises():
-    native, _ = compiled("rows", _rows, (AdvancedSubtensor1, AdvancedIncSubtensor1))
+    native, _ = native_pair("rows", _rows, (AdvancedSubtensor1, AdvancedIncSubtensor1))
     idx = np.array([0, 1, 1], dtype="int64")
     native_raises(native, np.ones((5, 2)), np.ones(5, "int32"), idx, idx.astype("int32"), np.ones((2, 2)),
                   np.ones(2))
@@ -143,7 +91,7 @@ def _pairs():
 
 
 def test_integer_vector_pairs():
-    pair = compiled("pairs", _pairs, (AdvancedSubtensor, AdvancedIncSubtensor))
+    pair = native_pair("pairs", _pairs, (AdvancedSubtensor, AdvancedIncSubtensor))
     rng = np.random.default_rng(2)
     for rows, i, j in [(4, [0, 2, 2, -1], [1, 0, 0, 2]), (1, [1], [2, 0, 1]), (2, [], [])]:
         p = rng.random((rows, 5)).astype("float32") + 0.1
@@ -154,12 +102,12 @@ def test_integer_vector_pairs():
 
 @pytest.mark.parametrize("i, j", [([0, 3], [0, 1]), ([0, 1], [-4, 0]), ([0, 1, 2], [0, 1]), ([1], [1, 5])])
 def test_integer_vector_pairs_out_of_bounds_or_mismatched_raise(i, j):
-    native, _ = compiled("pairs", _pairs, (AdvancedSubtensor, AdvancedIncSubtensor))
+    native, _ = native_pair("pairs", _pairs, (AdvancedSubtensor, AdvancedIncSubtensor))
     native_raises(native, np.ones((2, 5), "float32"), np.zeros(2, "int32"), np.ones((3, 3, 2), config.floatX),
                   np.array(i, "int64"), np.array(j, "int64"))
 
 
 def test_class_index_out_of_bounds_raises():
-    native, _ = compiled("pairs", _pairs, (AdvancedSubtensor, AdvancedIncSubtensor))
+    native, _ = native_pair("pairs", _pairs, (AdvancedSubtensor, AdvancedIncSubtensor))
     native_raises(native, np.ones((2, 5), "float32"), np.array([0, 5], "int32"), np.ones((3, 3, 2), config.floatX),
                   np.zeros(1, "int64"), np.zeros(1, "int64"))

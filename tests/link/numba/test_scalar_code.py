@@ -34,14 +34,6 @@ REFERENCE = Mode("vm", None)  # the reference backend, no rewrites: what Elemwis
 TOLERANCE = {"float32": (1e-6, 1e-6), "float64": (1e-13, 1e-13)}  # (rtol, atol): libm vs NumPy's SIMD, ~1 ulp
 
 
-@pytest.fixture(autouse=True)
-def backend():
-    """Replaces conftest's fixture that runs every test under both backends: these tests name their
-    mode (the reference, REFERENCE) and compile the generated code themselves, so a second run would
-    only repeat the same work."""
-    yield "reference"
-
-
 # --- which dtypes each row is tried with --------------------------------------------------------------------
 UNARY = [("float32",), ("float64",), ("int8",), ("int32",), ("int64",), ("uint8",), ("uint64",), ("bool",)]
 BINARY = [("float32", "float32"), ("float64", "float64"), ("int32", "int32"), ("int64", "int64"),

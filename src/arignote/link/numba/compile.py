@@ -114,11 +114,17 @@ def _njit(name: str, source: str, namespace: dict, key: tuple, files: list):
     import numba
 
     glb = _globals_for(source, namespace, files)
+    # The compiled function's name is unique to its content: Numba names a function's run-time
+    # environment after its module and name, and machine code loaded from the disk cache keeps the
+    # names it was compiled with, so two cached `_seg0`s from two processes would share one
+    # environment (and box their results with each other's dtypes).
+    unique = f"{name}_{hashlib.sha256(repr(key).encode()).hexdigest()[:20]}"
+    source = source.replace(f"def {name}(", f"def {unique}(", 1)
     path = _cache_file(source, key)
     if path is not None:
         files.append(path)
     exec(compile(source, path or f"<arignote {name}>", "exec"), glb)
-    return numba.njit(cache=path is not None, error_model="numpy")(glb[name])
+    return numba.njit(cache=path is not None, error_model="numpy")(glb[unique])
 
 
 @functools.lru_cache(maxsize=1)
