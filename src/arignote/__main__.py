@@ -1,8 +1,8 @@
 """Command line: ``python -m arignote cache info|list|clear``.
 
-info   where the compile cache is, how many entries it holds and their size
+info   where the compile cache is, how many entries and native (Numba) files it holds, their size
 list   one line per entry: key, files, size, when it was written
-clear  delete every entry (of every arignote/Python/NumPy version) under the cache root
+clear  delete every entry and all native code (of every arignote/Python/NumPy version) under the root
 
 The cache root is ``config.compiledir`` (set it with ``ARIGNOTE_FLAGS=compiledir=/path``).
 """
@@ -26,6 +26,7 @@ def _cache_info(cache) -> None:
     print(f"compile cache root: {info.root}")
     print(f"this version:       {info.directory}")
     print(f"entries:            {info.entries} ({_size(info.total_bytes)})")
+    print(f"native code:        {info.native_files} files ({_size(info.native_bytes)})")
     if info.other_versions:
         total = sum(info.other_versions.values())
         print(f"other versions:     {len(info.other_versions)} ({_size(total)}); "
@@ -48,7 +49,7 @@ def _cache_list(cache) -> None:
 
 def _cache_clear(cache) -> None:
     removed, freed = cache.clear(all_versions=True)
-    print(f"removed {removed} entr{'y' if removed == 1 else 'ies'} ({_size(freed)}) from {cache.root}")
+    print(f"removed {removed} entr{'y' if removed == 1 else 'ies'} and native files ({_size(freed)}) from {cache.root}")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -324,6 +324,21 @@ def test_info_list_and_clear(tmp_path):
     assert cache.get(KEY) is None
 
 
+def test_info_and_clear_count_the_native_backends_code(tmp_path):
+    cache = CompileCache(tmp_path)
+    machine = os.path.join(cache.native_directory, "__pycache__")
+    os.makedirs(machine)
+    with open(os.path.join(cache.native_directory, "native_00.py"), "w") as f:
+        f.write("def f(): pass\n")
+    with open(os.path.join(machine, "native_00.f-1.py311.nbi"), "wb") as f:
+        f.write(b"x" * 100)
+    info = cache.info()
+    assert (info.native_files, info.native_bytes) == (2, 114)
+    assert cache.clear() == (2, 114)
+    assert not os.path.exists(cache.native_directory)
+    assert cache.info().native_files == 0
+
+
 def test_clear_touches_only_the_caches_own_files(tmp_path):
     cache = CompileCache(tmp_path)
     old = CompileCache(tmp_path)

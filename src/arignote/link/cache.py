@@ -54,6 +54,8 @@ _KEY_RE = re.compile(r"[0-9a-f]{8,128}")
 _FILE_RE = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.\-]{0,127}")
 _VERSION_PREFIX = "arignote-"
 _LOCKS = ".locks"
+#: the subdirectory of a version's directory where the Numba backend keeps its code (link/numba/compile.py)
+NATIVE_DIR = "numba"
 _TMP_PREFIX = ".tmp-"
 _TRASH_PREFIX = ".trash-"
 #: a temporary directory older than this is left over from a crashed writer
@@ -125,6 +127,8 @@ class CacheInfo:
     entries: int
     total_bytes: int
     other_versions: dict = field(default_factory=dict)  # directory name -> bytes, for other versions
+    native_files: int = 0  # the native backend's generated sources and machine code (this version)
+    native_bytes: int = 0
 
 
 class CompileCache:
@@ -145,6 +149,11 @@ class CompileCache:
 
     def __repr__(self):
         return f"CompileCache({self.directory!r})"
+
+    @property
+    def native_directory(self) -> str:
+        """Where the native backend keeps generated sources and Numba's machine code for this version."""
+        return os.path.join(self.directory, NATIVE_DIR)
 
     # -- paths ------------------------------------------------------------------------------
     @staticmethod
@@ -324,16 +333,21 @@ class CompileCache:
         return out
 
     def info(self) -> CacheInfo:
-        """Where the cache is, how many entries it holds and their size; other versions' sizes."""
+        """Where the cache is, its entries and native code, and their size; other versions' sizes."""
         entries = self.list()
         others = {}
         for name, path in _version_dirs(self.root):
             if path != self.directory:
-                others[name] = sum(_dir_size(p)[1] for _, p in _entry_dirs(path))
-        return CacheInfo(self.root, self.directory, len(entries), sum(e.bytes for e in entries), others)
+                others[name] = (sum(_dir_size(p)[1] for _, p in _entry_dirs(path))
+                                + _tree_size(os.path.join(path, NATIVE_DIR))[1])
+        native_files, native_bytes = _tree_size(self.native_directory)
+        return CacheInfo(self.root, self.directory, len(entries), sum(e.bytes for e in entries), others,
+                         native_files, native_bytes)
 
     def clear(self, all_versions: bool = False) -> tuple[int, int]:
-        """Delete this version's entries (every version's with `all_versions`); (entries, bytes) removed.
+        """Delete this version's entries and native code (every version's with `all_versions`).
+
+        Returns (entries and native files removed, bytes freed).
 
         Only what the cache itself created is touched, whatever else the root holds.
         """
@@ -346,6 +360,12 @@ class CompileCache:
                     self._discard(path)
                     removed += 1
                     freed += size
+            native = os.path.join(directory, NATIVE_DIR)
+            if os.path.isdir(native):
+                files, size = _tree_size(native)
+                shutil.rmtree(native, ignore_errors=True)
+                removed += files
+                freed += size
             _remove_leftovers(directory)
             if directory != self.directory:
                 with contextlib.suppress(OSError):
@@ -429,6 +449,17 @@ def _version_dirs(root: str) -> list[tuple[str, str]]:
             return sorted((d.name, d.path) for d in it if d.name.startswith(_VERSION_PREFIX) and d.is_dir())
     except FileNotFoundError:
         return []
+
+
+def _tree_size(path: str) -> tuple[int, int]:
+    """(number of files, total bytes) in `path` and below."""
+    count = total = 0
+    for directory, _, files in os.walk(path):
+        for name in files:
+            with contextlib.suppress(OSError):
+                total += os.stat(os.path.join(directory, name)).st_size
+                count += 1
+    return count, total
 
 
 def _dir_size(path: str) -> tuple[int, int]:

@@ -140,14 +140,14 @@ def _backend_version() -> str:
 
 def _cache_file(source: str, key: tuple) -> str | None:
     from ...config import config
-    from ..cache import version_tag
+    from ..cache import CompileCache
 
     if not config.numba__cache or "('o'," in repr(key[1]):  # a process-local object among the globals
         return None
     import numba
 
     digest = hashlib.sha256(repr((key, numba.__version__, _backend_version())).encode()).hexdigest()[:32]
-    directory = os.path.join(config.compiledir, version_tag(), "numba")
+    directory = CompileCache(config.compiledir).native_directory
     path = os.path.join(directory, f"native_{digest}.py")
     try:
         if not os.path.exists(path):
