@@ -94,11 +94,17 @@ def compile_segment(seg: Segment, namespace: dict):
 
 
 def _source_key(source: str, namespace: dict) -> tuple:
-    used = _globals_used(source, namespace)
-    # a helper function's key is its own source and globals, recursively
-    return (source, tuple((n, ("s", _source_key(namespace[n].source, namespace))
-                           if isinstance(namespace[n], NativeSource) else _global_key(namespace[n]))
-                          for n in used))
+    from .scalar_code import GLOBALS as SCALAR_HELPERS
+
+    def describe(name):
+        value = namespace[name]
+        if isinstance(value, NativeSource):  # a helper function: its own source and globals, recursively
+            return ("s", _source_key(value.source, namespace))
+        if SCALAR_HELPERS.get(name) is value:  # scalar_code's helpers are the same in every process
+            return ("f", "scalar_code", name)
+        return _global_key(value)
+
+    return (source, tuple((n, describe(n)) for n in _globals_used(source, namespace)))
 
 
 def _njit(name: str, source: str, namespace: dict, key: tuple, files: list):
