@@ -125,7 +125,7 @@ class _Builder:
         later_uses = self._later_uses(order)
         segments = []
         body = SourceWriter()
-        for k, (native, nodes) in enumerate(groups):
+        for native, nodes in groups:
             if native:
                 seg = self._segment(f"_seg{len(segments)}", nodes, lowered, later_uses)
                 segments.append(seg)
@@ -137,8 +137,7 @@ class _Builder:
             body.emit(f"_out{k}[0] = {self._python_value(out)}")
         header = "def _program():"
         source = "\n".join([header] + (body.lines or ["    pass"])) + "\n"
-        plan = ProgramPlan(source, self.namespace, segments, fallbacks)
-        return plan
+        return ProgramPlan(source, self.namespace, segments, fallbacks)
 
     def _later_uses(self, order) -> dict:
         """For each variable, the positions (in order) of the nodes that read it; outputs read at the end."""
