@@ -58,6 +58,8 @@ class Scan(Op):
         self.mode = mode
         self.truncate_gradient = truncate_gradient
         self._fn = None
+        # the native backend compiles the loop itself; it sets this when it cannot (link/numba/lowerings/scan.py)
+        self._inner_runs_native = False
 
     # Scans are compared by identity: two loops are merged only by a rewrite that proves them equal.
     __eq__ = object.__eq__
@@ -100,11 +102,25 @@ class Scan(Op):
         return Apply(self, [n_steps, *outer], outputs)
 
     # -- evaluation ------------------------------------------------------------------------
+    def _inner_mode(self):
+        """The scan's mode, on the reference backend unless the native one cannot run this loop.
+
+        This perform runs while a native program is being compiled (tiered
+        execution) or where the whole function runs on the reference backend;
+        a natively compiled inner function would then be compiled for nothing.
+        """
+        from ..compile.mode import Mode, get_mode
+
+        mode = get_mode(self.mode)
+        if getattr(self, "_inner_runs_native", False) or mode.linker_name in ("vm", "py"):
+            return mode
+        return Mode("vm", mode.optimizer, None, mode.include_tags, mode.exclude_tags)
+
     def _inner_function(self):
         if self._fn is None:
             from ..compile.function import function
 
-            self._fn = function(self.inner_inputs, self.inner_outputs, mode=self.mode,
+            self._fn = function(self.inner_inputs, self.inner_outputs, mode=self._inner_mode(),
                                 on_unused_input="ignore")
             self._fn.trust_input = True
         return self._fn

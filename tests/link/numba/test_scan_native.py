@@ -257,3 +257,20 @@ def test_shared_variable_updates_run_the_reference_loop():
     assert "shared variables" in reason
     np.testing.assert_allclose(f(np.ones(2), 3), [[2, 2], [4, 4], [8, 8]])
     assert counter.get_value() == 3.0
+    # the loop runs Scan.perform, so its inner function is the native one
+    assert node.op._inner_runs_native and node.op._inner_mode().linker_name != "vm"
+    assert node.op._inner_function().native
+
+
+def test_a_lowered_scan_compiles_no_native_inner_function():
+    A, k = T.dvector("A"), T.iscalar("k")
+    result, _ = th.scan(lambda p, A: p * A, outputs_info=T.ones_like(A), non_sequences=A, n_steps=k)
+    f, ref = _native_and_reference([A, k], result[-1])
+    (node,) = _scan_nodes(f)
+    np.testing.assert_allclose(f(np.full(3, 2.0), 4), 16.0)
+    assert node.op._fn is None  # the native loop never asked for the inner function
+    # the reference loop (tiered first calls, mode="VM") builds it on the reference backend
+    (ref_node,) = _scan_nodes(ref)
+    np.testing.assert_allclose(ref(np.full(3, 2.0), 4), 16.0)
+    assert ref_node.op._fn is not None and not ref_node.op._fn.native
+    assert node.op._inner_mode().linker_name == "vm"

@@ -67,7 +67,15 @@ def inner_graph(op: Scan):
 
 @lowers(Scan)
 def lower_scan(ctx):
-    _ScanWriter(ctx).write()
+    try:
+        _ScanWriter(ctx).write()
+    except NotLowerable:
+        # the loop runs Scan.perform: its inner function should then be native
+        op = ctx.node.op
+        if not op._inner_runs_native:
+            op._inner_runs_native = True
+            op._fn = None  # rebuilt natively at the next perform
+        raise
 
 
 class _ScanWriter:
