@@ -133,6 +133,15 @@ def _njit(name: str, source: str, namespace: dict, key: tuple, files: list):
     return numba.njit(cache=path is not None, error_model="numpy")(glb[unique])
 
 
+def _same_in_every_process(key) -> bool:
+    """Does `key` (of _source_key) describe its globals without a process-local object ('o', id)?"""
+    if isinstance(key, tuple):
+        if len(key) == 2 and key[0] == "o" and isinstance(key[1], int):
+            return False
+        return all(_same_in_every_process(k) for k in key)
+    return True
+
+
 @functools.lru_cache(maxsize=1)
 def _backend_version() -> str:
     """A digest of this backend's own code: machine code cached by another version never loads."""
@@ -148,7 +157,7 @@ def _cache_file(source: str, key: tuple) -> str | None:
     from ...config import config
     from ..cache import CompileCache
 
-    if not config.numba__cache or "('o'," in repr(key[1]):  # a process-local object among the globals
+    if not config.numba__cache or not _same_in_every_process(key):
         return None
     import numba
 

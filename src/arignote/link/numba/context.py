@@ -123,10 +123,10 @@ class NodeContext:
     def glob(self, obj, hint: str = "g") -> str:
         return self.namespace.glob(obj, hint)
 
-    def check(self, failure_condition: str, message: str) -> None:
-        """Raise ValueError(message) when `failure_condition` holds at run time."""
+    def check(self, failure_condition: str, message: str, error: str = "ValueError") -> None:
+        """Raise `error`(message) (ValueError, IndexError) when `failure_condition` holds at run time."""
         with self.block(f"if {failure_condition}:"):
-            self.emit(f"raise ValueError({message!r})")
+            self.emit(f"raise {error}({message!r})")
 
     # -- types -----------------------------------------------------------------------------------
     def in_dtype(self, k: int) -> str:

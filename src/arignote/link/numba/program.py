@@ -44,9 +44,6 @@ class ProgramPlan:
     segments: list[Segment] = field(default_factory=list)
     fallbacks: list[tuple] = field(default_factory=list)  # (node, reason)
 
-    @property
-    def native_nodes(self) -> int:
-        return sum(len(s.nodes) for s in self.segments)
 
 
 def native_value(var: Variable) -> bool:

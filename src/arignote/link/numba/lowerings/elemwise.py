@@ -84,7 +84,6 @@ def lower_elemwise(ctx):
     inplace = op.inplace_input
     names = _row_names(fn)
     heavy = not names <= _CHEAP and out_dtype in ("float32", "float64")
-    loop_out = out
     if heavy:
         size = ctx.fresh("size")
         ctx.emit(f"{size} = {' * '.join(dims)}")
@@ -95,9 +94,9 @@ def lower_elemwise(ctx):
         ctx.writer.emit("else:")
         ctx.writer.indent += 1
     if inplace is not None:
-        ctx.emit(f"{loop_out} = {ctx.inputs[inplace]}")
+        ctx.emit(f"{out} = {ctx.inputs[inplace]}")
     else:
-        ctx.emit(f"{loop_out} = np.empty({shape}, dtype={dtype_expr(out_dtype)})")
+        ctx.emit(f"{out} = np.empty({shape}, dtype={dtype_expr(out_dtype)})")
     idx = [ctx.fresh("i") for _ in range(nd)]
     loops = []
     for d in range(nd):
@@ -113,7 +112,7 @@ def lower_elemwise(ctx):
     lines, expr = scalar_code(fn, args, in_dtypes, out_dtype, ctx.fresh)
     for line in lines:
         ctx.emit(line)
-    ctx.emit(f"{loop_out}[{', '.join(idx)}] = {expr}")
+    ctx.emit(f"{out}[{', '.join(idx)}] = {expr}")
     for block in reversed(loops):
         block.__exit__(None, None, None)
     if heavy:

@@ -22,12 +22,6 @@ def shape_tuple(entries) -> str:
     return f"({', '.join(entries)},)" if entries else "()"
 
 
-def raise_if(ctx, condition: str, error: str, message: str) -> None:
-    """Raise `error` (ValueError, IndexError) at run time when `condition` holds."""
-    with ctx.block(f"if {condition}:"):
-        ctx.emit(f"raise {error}({message!r})")
-
-
 def check_convertible(src: str, dst: str) -> None:
     """Refuse the conversions whose results NumPy leaves to the platform (float -> integer)."""
     if src[0] in "fc" and dst[0] in "biu":

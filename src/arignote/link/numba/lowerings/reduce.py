@@ -20,7 +20,7 @@ import numpy as np
 from ....tensor.reduce import Argmax, Reduce
 from ..context import dtype_expr
 from ..registry import NotLowerable, lowers
-from .loops import check_convertible, convert, loop_nest, raise_if, shape_tuple
+from .loops import check_convertible, convert, loop_nest, shape_tuple
 
 #: the accumulator of a sum or product, where it is wider than the result
 _WIDE_ACCUMULATOR = {"float32": "float64", "complex64": "complex128"}
@@ -42,7 +42,7 @@ def lower_reduce(ctx):
         return
     if kind in ("max", "min"):
         for a in axes:
-            raise_if(ctx, f"{x}.shape[{a}] == 0", "ValueError",
+            ctx.check(f"{x}.shape[{a}] == 0", error="ValueError", message=
                      f"{kind} of an empty dimension ({a}) of the input (built at {ctx.where()})")
     kept = [d for d in range(nd) if d not in axes]
     # the longest run of reduced axes at the end: reduced with a scalar accumulator
@@ -196,7 +196,7 @@ def lower_argmax(ctx):
             ctx.emit(f"{at} = {position}")
 
     if op.axis is None:
-        raise_if(ctx, f"{x}.size == 0", "ValueError",
+        ctx.check(f"{x}.size == 0", error="ValueError", message=
                  f"arg{op.kind} of an empty array (built at {ctx.where()})")
         count = ctx.fresh("k")
         ctx.emit(f"{best} = {x}[{', '.join(['0'] * nd)}]")
@@ -208,7 +208,7 @@ def lower_argmax(ctx):
         ctx.emit(f"{out} = {at}")
         return
     axis = op.axis % nd
-    raise_if(ctx, f"{x}.shape[{axis}] == 0", "ValueError",
+    ctx.check(f"{x}.shape[{axis}] == 0", error="ValueError", message=
              f"arg{op.kind} along an empty dimension ({axis}) (built at {ctx.where()})")
     kept = [d for d in range(nd) if d != axis]
     if kept:

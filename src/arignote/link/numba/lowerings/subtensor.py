@@ -18,7 +18,7 @@ from ....tensor.subtensor import IncSubtensor, Subtensor
 from ....tensor.type import TensorType
 from ..context import dtype_expr
 from ..registry import NotLowerable, lowers
-from .loops import loop_nest, raise_if, shape_tuple
+from .loops import loop_nest, shape_tuple
 
 
 def _index_value(ctx, expr: str, dtype: str) -> str:
@@ -32,7 +32,7 @@ def _index_value(ctx, expr: str, dtype: str) -> str:
 
 def _checked_index(ctx, index: str, length: str, dim: int) -> None:
     """Raise IndexError unless -length <= index < length; then make the index non-negative."""
-    raise_if(ctx, f"{index} < -{length} or {index} >= {length}", "IndexError",
+    ctx.check(f"{index} < -{length} or {index} >= {length}", error="IndexError", message=
              f"an index is out of bounds for axis {dim} (indexing at {ctx.where()})")
     with ctx.block(f"if {index} < 0:"):
         ctx.emit(f"{index} += {length}")
@@ -211,7 +211,7 @@ def _advanced_positions(ctx, x: str, entries):
         if is_vector:
             length = f"{name}.shape[0]"
             with ctx.block(f"if {length} != 1:"):
-                raise_if(ctx, f"{n} != 1 and {n} != {length}", "IndexError",
+                ctx.check(f"{n} != 1 and {n} != {length}", error="IndexError", message=
                          f"shape mismatch: the index arrays could not be broadcast together {where}")
                 ctx.emit(f"{n} = {length}")
             step = ctx.fresh("s")
