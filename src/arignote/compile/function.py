@@ -208,16 +208,25 @@ class FunctionMaker:
 
         from .. import rewriting
         from ..graph.destroy_handler import DestroyHandler
+        from .graph_cache import CachedRewrite
 
         fg = self.fgraph
         n_explicit = len(self.inputs)
-        mutable = [fg.inputs[k] for k, i in enumerate(self.inputs) if i.mutable]
+        mutable = [k for k, i in enumerate(self.inputs) if i.mutable]
         updated = {v for v, _ in self.all_updates}
-        mutable += [fg.inputs[n_explicit + k] for k, v in enumerate(self.implicit_shared) if v in updated]
-        fg.attach_feature(DestroyHandler(mutable))
+        mutable += [n_explicit + k for k, v in enumerate(self.implicit_shared) if v in updated]
         t0 = time.perf_counter()
-        rewriting.rewrite_graph(fg, self.mode)
+        slot = CachedRewrite(fg, self.mode, mutable)
+        cached = slot.load()
+        if cached is not None:  # rewritten before, by this process or another one
+            self.fgraph = fg = cached
+            fg.attach_feature(DestroyHandler([fg.inputs[k] for k in mutable]))
+        else:
+            fg.attach_feature(DestroyHandler([fg.inputs[k] for k in mutable]))
+            rewriting.rewrite_graph(fg, self.mode)
+            slot.store(fg)
         self.rewrite_time = time.perf_counter() - t0
+        self.rewrites_cached = cached is not None
 
     def create(self) -> "Function":
         return Function(self)

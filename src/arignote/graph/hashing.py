@@ -41,7 +41,7 @@ import numpy as np
 
 from .basic import Constant, Op, Type, Variable
 
-__all__ = ["GraphNotHashable", "graph_key", "register_encoder"]
+__all__ = ["GraphNotHashable", "graph_key", "graph_key_and_shared", "register_encoder"]
 
 #: bumped whenever the encoding changes, so keys made by older code never match
 _FORMAT = "arignote-graph-key-1"
@@ -434,6 +434,17 @@ def graph_key(inputs: Sequence, outputs: Sequence | Variable, updates: Iterable 
     >>> graph_key([x], [x * 2]) == graph_key([x], [x * 3])
     False
     """
+    return graph_key_and_shared(inputs, outputs, updates, extra)[0]
+
+
+def graph_key_and_shared(inputs: Sequence, outputs: Sequence | Variable, updates: Iterable = (),
+                         extra: Any = ()) -> tuple[str, list]:
+    """`graph_key`, and the shared variables that are not inputs in the order the key numbers them.
+
+    Two graphs with one key use their shared variables alike, position for
+    position in these lists: what a cache stores for one graph can be rewired
+    to the other's shared variables (compile/graph_cache.py does).
+    """
     if not _builtins_registered:
         _register_builtins()
     if isinstance(outputs, Variable) or not isinstance(outputs, (list, tuple)):
@@ -444,4 +455,4 @@ def graph_key(inputs: Sequence, outputs: Sequence | Variable, updates: Iterable 
     records = _encode_graph(ctx, list(inputs), list(outputs), updates)
     records.append(("extra", _value(extra, ctx)))
     records.append(_FORMAT)
-    return _digest(records)
+    return _digest(records), ctx.shared_keep

@@ -15,14 +15,28 @@ def _split_tags(text: str) -> list[str]:
     return [t for t in (text or "").split(":") if t]
 
 
+def _tags(mode) -> tuple[list[str], list[str]]:
+    """The tags `mode` and the config flags include and exclude."""
+    from ..config import config
+
+    including = [*_split_tags(config.optimizer_including), *getattr(mode, "include_tags", ())]
+    excluding = [*_split_tags(config.optimizer_excluding), *getattr(mode, "exclude_tags", ())]
+    return including, excluding
+
+
+def selected_rewrites(mode) -> list[str]:
+    """The names of the rewrites `mode` runs, in registration order (what a rewritten graph depends on)."""
+    from . import rules  # noqa: F401  (registers every rewrite)
+
+    return [e.name for e in rewrites.select(mode.optimizer, *_tags(mode))]
+
+
 def rewrite_graph(fgraph, mode) -> None:
     """Rewrite `fgraph` in place with the rewrites `mode` selects."""
     from ..config import config
     from . import rules  # noqa: F401  (registers every rewrite)
 
-    including = [*_split_tags(config.optimizer_including), *getattr(mode, "include_tags", ())]
-    excluding = [*_split_tags(config.optimizer_excluding), *getattr(mode, "exclude_tags", ())]
-    pipeline = rewrites.query(mode.optimizer, including, excluding)
+    pipeline = rewrites.query(mode.optimizer, *_tags(mode))
     trace_of(fgraph)
     pipeline.apply(fgraph, on_error=config.on_opt_error)
     fgraph.rewrite_timings = pipeline.timings

@@ -76,7 +76,8 @@ class Scan(Op):
 
     def __getstate__(self):
         state = self.__dict__.copy()
-        state["_fn"] = None
+        state["_fn"] = None  # compiled for this process; rebuilt on first use
+        state["_inner_runs_native"] = False  # the native lowering of the graph it lands in decides
         return state
 
     # -- node construction ------------------------------------------------------------
