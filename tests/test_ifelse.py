@@ -82,3 +82,18 @@ def test_import_path():
     import theano.ifelse
 
     assert theano.ifelse.ifelse is ifelse
+
+
+def test_a_branch_never_overwrites_a_value_the_other_outputs_still_read():
+    # s * 2 may be computed in place on s; x + s in the same branch must read s first
+    c = T.iscalar('c')
+    x = T.dvector('x')
+    s = T.sum(x ** 2)
+    lo, hi = ifelse(c, [s * 2, x + s], [s - 1, x * s])
+    f = th.function([c, x], [lo, hi])
+    v = np.arange(1.0, 5.0)
+    total = (v ** 2).sum()
+    for cond, (want_lo, want_hi) in ((1, (2 * total, v + total)), (0, (total - 1, v * total))):
+        got_lo, got_hi = f(cond, v)
+        np.testing.assert_allclose(got_lo, want_lo)
+        np.testing.assert_allclose(got_hi, want_hi)

@@ -12,6 +12,7 @@ from typing import Callable, Sequence
 
 from ..graph.basic import Constant, Variable
 from ..graph.fg import OUTPUT, FunctionGraph
+from .lazy_schedule import Branch, lazy_schedule
 
 
 def _describe_value(v) -> str:
@@ -99,53 +100,35 @@ class VMLinker:
 
 
 def _lazy_runner(fgraph, order, storage, given):
-    """Evaluate on demand from the outputs, so a lazy op's untaken branch never runs.
+    """Run the lazy schedule (link/lazy_schedule.py), so a lazy op's untaken branch never runs.
 
-    A lazy op (ifelse) asks for its input 0 first, then for the inputs
-    `op.chosen_inputs(value)` names; other ops need all their inputs.
+    A lazy op (ifelse) evaluates its input 0, then the steps of the branch
+    `op.chosen_inputs(value)` names; its outputs are those inputs' values.
     """
-    computed_always = {v for v in storage if v in given or isinstance(v, Constant)}
-    intermediates = [v for node in order for v in node.outputs]
+    schedule = lazy_schedule(fgraph, order)
+    intermediates = [v for node in order for v in node.outputs if v not in given]
+
+    def run_steps(steps):
+        for step in steps:
+            if isinstance(step, Branch):
+                node = step.node
+                truth = bool(storage[node.inputs[0]][0])
+                run_steps(step.steps[truth])
+                for out, value in zip(node.outputs, step.chosen(truth)):
+                    v = storage[value][0]
+                    storage[out][0] = v if node.op.as_view else v.copy()
+                continue
+            in_cells = [storage[i] for i in step.inputs]
+            try:
+                step.op.perform(step, [c[0] for c in in_cells], [storage[o] for o in step.outputs])
+            except Exception as e:
+                _annotate(e, step, in_cells)
+                raise
 
     def run():
-        ready = set(computed_always)
-        for v in intermediates:
+        for v in intermediates:  # nothing of an earlier call's branches survives
             storage[v][0] = None
-        stack = [(v, False) for v in reversed(fgraph.outputs)]
-        while stack:
-            var, expanded = stack.pop()
-            if var in ready:
-                continue
-            node = var.owner
-            lazy = getattr(node.op, "lazy", False)
-            if lazy:
-                cond = node.inputs[0]
-                if cond not in ready:
-                    stack.append((var, False))
-                    stack.append((cond, False))
-                    continue
-                needed = [node.inputs[k] for k in node.op.chosen_inputs(storage[cond][0])]
-            else:
-                needed = node.inputs
-            missing = [i for i in needed if i not in ready]
-            if missing and not expanded:
-                stack.append((var, True))
-                stack.extend((i, False) for i in reversed(missing))
-                continue
-            if missing:  # inputs were requested but are still missing: a cycle cannot happen
-                raise RuntimeError(f"internal error: inputs of {node.op} were not computed")
-            in_cells = [storage[i] if i in ready or not lazy else [None] for i in node.inputs]
-            try:
-                if lazy:
-                    for out, k in zip(node.outputs, node.op.chosen_inputs(storage[node.inputs[0]][0])):
-                        value = storage[node.inputs[k]][0]
-                        storage[out][0] = value if node.op.as_view else value.copy()
-                else:
-                    node.op.perform(node, [c[0] for c in in_cells], [storage[o] for o in node.outputs])
-            except Exception as e:
-                _annotate(e, node, in_cells)
-                raise
-            ready.update(node.outputs)
+        run_steps(schedule)
 
     return run
 

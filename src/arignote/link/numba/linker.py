@@ -89,8 +89,6 @@ class NumbaLinker:
         reference_run, output_cells = VMLinker(self.allow_gc, self.profile).make_runner(fgraph, input_cells)
         if self.profile is not None:  # per-node profiles come from the reference backend
             return reference_run, output_cells
-        if any(getattr(node.op, "lazy", False) for node in fgraph.apply_nodes):
-            return reference_run, output_cells  # lazy evaluation (ifelse) is the reference VM's
         if not numba_available():
             _warn_once("missing", "Numba is not installed: compiled functions run on the reference (NumPy) "
                                   "backend. Install numba for native speed.")

@@ -8,6 +8,9 @@ without a lowering (or whose values Numba cannot carry: generators, lists,
 float16) runs its NumPy `perform` between segments: that boundary is the
 fallback, and `config.numba__debug` lists the nodes that take it.
 
+A lazy node (ifelse) is an `if` of the program: the condition first, then
+only what the chosen branch needs, as the reference VM evaluates it.
+
 Nothing here imports Numba: building the source is cheap and happens at
 function() time; compiling it (compile.py) is what the background does.
 """
@@ -18,7 +21,9 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ...graph.basic import Constant, Variable
+from ...graph.fg import OUTPUT
 from ...tensor.type import TensorType
+from ..lazy_schedule import Branch, is_lazy, lazy_schedule
 from .context import NATIVE_DTYPES, Names, Namespace, NodeContext, SourceWriter, scalar_literal
 from .registry import NotLowerable, find_lowering
 
@@ -55,7 +60,7 @@ def native_value(var: Variable) -> bool:
 def lower_node(node, inputs: list[str], outputs: list[str], writer: SourceWriter, namespace: Namespace,
                names: Names) -> None:
     """Write `node`'s native code, or raise NotLowerable."""
-    if getattr(node.op, "lazy", False):
+    if is_lazy(node):
         raise NotLowerable("lazy ops run in the program, not in a segment")
     for v in list(node.inputs) + list(node.outputs):
         if not native_value(v):
@@ -96,58 +101,61 @@ class _Builder:
     def build(self) -> ProgramPlan:
         fg = self.fgraph
         order = fg.toposort()
-        lazy = any(getattr(n.op, "lazy", False) for n in order)
         # 1. lower every node on its own, to learn which run natively
-        lowered: dict = {}
+        self._lowered: dict = {}
         fallbacks = []
         for node in order:
+            if is_lazy(node):
+                continue  # the program itself branches on it (_emit_branch)
             writer = SourceWriter()
             try:
-                if lazy:
-                    raise NotLowerable("the graph has lazy ops (ifelse): it runs on the reference backend")
                 lower_node(node, [self.native_operand(v) for v in node.inputs],
                            [self.name(v) for v in node.outputs], writer, self.namespace, self.local_names)
             except NotLowerable as e:
                 fallbacks.append((node, str(e)))
                 continue
-            lowered[node] = writer.lines
-        # 2. group consecutive native nodes into segments
-        groups: list[tuple[bool, list]] = []
-        for node in order:
-            native = node in lowered
-            if groups and groups[-1][0] == native and native:
-                groups[-1][1].append(node)
-            else:
-                groups.append((native, [node]))
-        later_uses = self._later_uses(order)
-        segments = []
+            self._lowered[node] = writer.lines
+        # 2. the program: runs of native nodes become segments; a lazy node computes one branch
+        self._segments: list[Segment] = []
         body = SourceWriter()
-        for native, nodes in groups:
-            if native:
-                seg = self._segment(f"_seg{len(segments)}", nodes, lowered, later_uses)
-                segments.append(seg)
-                self._emit_segment_call(body, seg)
-            else:
-                for node in nodes:
-                    self._emit_perform(body, node)
+        self._emit_steps(body, lazy_schedule(fg, order))
         for k, out in enumerate(fg.outputs):
             body.emit(f"_out{k}[0] = {self._python_value(out)}")
-        header = "def _program():"
-        source = "\n".join([header] + (body.lines or ["    pass"])) + "\n"
-        return ProgramPlan(source, self.namespace, segments, fallbacks)
+        source = "\n".join(["def _program():"] + (body.lines or ["    pass"])) + "\n"
+        return ProgramPlan(source, self.namespace, self._segments, fallbacks)
 
-    def _later_uses(self, order) -> dict:
-        """For each variable, the positions (in order) of the nodes that read it; outputs read at the end."""
-        uses: dict = {}
-        for pos, node in enumerate(order):
-            for v in node.inputs:
-                uses.setdefault(v, []).append(pos)
-        for v in self.fgraph.outputs:
-            uses.setdefault(v, []).append(len(order))
-        self._position = {node: pos for pos, node in enumerate(order)}
-        return uses
+    def _emit_steps(self, body: SourceWriter, steps: list) -> None:
+        run: list = []  # consecutive native nodes: the next segment
+        for step in steps:
+            if not isinstance(step, Branch) and step in self._lowered:
+                run.append(step)
+                continue
+            self._flush(body, run)
+            if isinstance(step, Branch):
+                self._emit_branch(body, step)
+            else:
+                self._emit_perform(body, step)
+        self._flush(body, run)
 
-    def _segment(self, name, nodes, lowered, later_uses) -> Segment:
+    def _flush(self, body: SourceWriter, run: list) -> None:
+        if run:
+            seg = self._segment(f"_seg{len(self._segments)}", list(run))
+            self._segments.append(seg)
+            self._emit_segment_call(body, seg)
+            run.clear()
+
+    def _emit_branch(self, body: SourceWriter, branch: Branch) -> None:
+        """if condition: the then-steps and values, else: the else-ones (IfElse's perform semantics)."""
+        node = branch.node
+        copy = "" if getattr(node.op, "as_view", False) else ".copy()"
+        for header, truth in ((f"if {self._python_value(node.inputs[0])}:", True), ("else:", False)):
+            with body.block(header):
+                self._emit_steps(body, branch.steps[truth])
+                for out, value in zip(node.outputs, branch.chosen(truth)):
+                    body.emit(f"{self.name(out)} = {self._python_value(value)}{copy}")
+
+    def _segment(self, name, nodes) -> Segment:
+        members = set(nodes)
         produced = {v for n in nodes for v in n.outputs}
         params = []
         for n in nodes:
@@ -157,13 +165,13 @@ class _Builder:
                 if isinstance(v, Constant) and self.native_operand(v) != self.name(v):
                     continue
                 params.append(v)
-        last = max(self._position[n] for n in nodes)
+        clients = self.fgraph.clients
         results = [v for n in nodes for v in n.outputs
-                   if any(p > last for p in later_uses.get(v, ()))]
+                   if any(c == OUTPUT or c not in members for c, _ in clients.get(v, ()))]
         lines = [f"def {name}({', '.join(self.name(v) for v in params)}):"]
         for n in nodes:
             lines.append(f"    # {n.op}")
-            lines.extend(lowered[n])
+            lines.extend(self._lowered[n])
         ret = ", ".join(self.name(v) for v in results)
         lines.append(f"    return ({ret}{',' if len(results) == 1 else ''})")
         return Segment(name, nodes, params, results, "\n".join(lines) + "\n")
