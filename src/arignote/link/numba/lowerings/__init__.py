@@ -6,3 +6,4 @@ from . import scan  # noqa: F401
 from . import nnet  # noqa: F401
 from . import subtensor  # noqa: F401
 from . import blas  # noqa: F401
+from . import random  # noqa: F401
