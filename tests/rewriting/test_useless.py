@@ -207,3 +207,17 @@ def test_a_switch_whose_condition_sets_the_shape_stays():
 def is_identity_of(f, k):
     fg = f.maker.fgraph
     return not fg.apply_nodes and fg.outputs[0] is fg.inputs[k]
+
+
+@pytest.mark.parametrize("shaper", ["zero_grad", "disconnected_grad", "consider_constant", "grad_clip",
+                                    "grad_scale", "undefined_grad"])
+def test_identities_that_only_shape_gradients_are_removed(shaper):
+    from arignote import gradient
+    from arignote.sandbox import rng_mrg
+
+    wrap = {"grad_clip": lambda v: gradient.grad_clip(v, -1.0, 1.0),
+            "grad_scale": lambda v: gradient.grad_scale(v, 3.0),
+            "undefined_grad": rng_mrg.undefined_grad}.get(shaper) or getattr(gradient, shaper)
+    x = T.dvector('x')
+    f = check_same([x], wrap(x), [randn(4)], 'useless_gradient_identity')
+    assert is_identity(f)

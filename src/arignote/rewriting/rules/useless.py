@@ -6,7 +6,10 @@
   `alloc(x, *x.shape)` and a reshape to x's own shape;
   `second(x, y)` (fill) where y already has the result's broadcasting: the result is y;
   a SpecifyShape of a value whose type already says it;
-  `switch(c, a, b)` with a constant condition (or a is b): the branch taken.
+  `switch(c, a, b)` with a constant condition (or a is b): the branch taken;
+  the identities that only shape gradients (zero_grad, disconnected_grad,
+  grad_clip, grad_scale, consider_constant, MRG's undefined_grad): T.grad has
+  run by the time a function compiles, so they are the value itself.
 
 The replacement keeps the type of what it replaces (a SpecifyShape stands in
 where the removed op had recorded more of the static shape).
@@ -16,7 +19,9 @@ from __future__ import annotations
 
 import sys
 
+from ...gradient import _GradientShaper
 from ...graph.basic import Constant
+from ...sandbox.rng_mrg import UndefinedGrad
 from ...tensor.elemwise import DimShuffle, Elemwise
 from ...tensor.shape_ops import Alloc, MakeVector, Reshape, Shape, SpecifyShape
 from ...tensor.subtensor import Subtensor
@@ -173,3 +178,10 @@ def useless_switch(fgraph, node):
         taken = a if value else b
     new = cast_to(taken, out.dtype)
     return [stand_in(out, new)] if fits(out, new) else None
+
+
+@register("canonicalize", "fast_compile")
+@node_rewriter([_GradientShaper, UndefinedGrad], name="useless_gradient_identity")
+def useless_gradient_identity(fgraph, node):
+    """`zero_grad(x) -> x` and its kin: what they say matters to T.grad only."""
+    return _replace_by(node, node.inputs[0])
