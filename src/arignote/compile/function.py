@@ -323,6 +323,7 @@ class Function:
         state = self._native_state
         if state is None:
             return False
+        state.start()  # compiling waits for a first call, unless asked for
         state.done.wait(timeout)
         return self.native
 

@@ -5,6 +5,7 @@ import subprocess
 import sys
 import textwrap
 import threading
+import time
 import warnings
 
 import numpy as np
@@ -53,6 +54,25 @@ def test_first_call_answers_before_native_compilation_finishes(tiered, monkeypat
     assert f.native
     np.testing.assert_allclose(f(a, b), expected, rtol=1e-14)
     assert f._run is not None and f.native  # later calls run the native program
+
+
+def test_compiling_waits_for_the_first_answer_or_for_wait_native(tiered, monkeypatch):
+    started = threading.Event()
+    real = native_compile.compile_segment
+
+    def watched_compile(seg, namespace):
+        started.set()
+        return real(seg, namespace)
+
+    monkeypatch.setattr(numba_linker, "compile_segment", watched_compile)
+    f = th.function(*_graph())
+    g = th.function(*_graph())
+    time.sleep(0.2)
+    assert not started.is_set()  # nothing competes with the first call for the interpreter
+    np.testing.assert_allclose(f(np.zeros(2), np.ones(2)), [1.5, 1.5])
+    assert f.wait_native(timeout=120) and started.is_set()
+    assert g.wait_native(timeout=120)  # never called: wait_native starts its compilation
+    np.testing.assert_allclose(g(np.zeros(2), np.ones(2)), [1.5, 1.5])
 
 
 def test_compile_wait_blocks_until_native(monkeypatch):
