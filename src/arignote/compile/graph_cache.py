@@ -64,7 +64,7 @@ def _flag_values() -> tuple:
 
 def _user_lines(fgraph) -> tuple:
     """The lines the computed variables were built at (the inputs stay this call's own, lines and all)."""
-    return tuple(sorted({v.creation_line for v in fgraph.variables if v.owner is not None}))
+    return tuple(sorted({repr(getattr(v.tag, "trace", None)) for v in fgraph.variables if v.owner is not None}))
 
 
 class CachedRewrite:
