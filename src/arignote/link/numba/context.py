@@ -9,6 +9,7 @@ an output never aliasing an input unless the graph says it is a view).
 """
 from __future__ import annotations
 
+import ast
 import math
 from contextlib import contextmanager
 
@@ -52,6 +53,8 @@ class SourceWriter:
     def __init__(self, indent: int = 1):
         self.lines: list[str] = []
         self.indent = indent
+        #: the check written last (NodeContext.check): (lines then, helper, indent, condition, comment)
+        self.last_check: tuple | None = None
 
     def emit(self, line: str) -> None:
         self.lines.append("    " * self.indent + line)
@@ -98,6 +101,56 @@ class Names:
         return f"{hint}_{k}"
 
 
+#: the compiled helper (kernels.py) raising each error class a check may raise
+_CHECK_HELPERS = {"ValueError": "check_value", "IndexError": "check_index"}
+
+
+def _eager_condition(condition: str) -> str | None:
+    """`condition` without short-circuit evaluation (`a or b` -> `(a) | (b)`), or None when that is not
+    known to be safe: only comparisons of names, numbers, `.shape` entries and their sums and products
+    qualify (evaluating one needlessly then reads no memory and divides by nothing the other guarded)."""
+    try:
+        tree = ast.parse(condition, mode="eval").body
+    except SyntaxError:
+        return None
+    terms = _or_terms(tree)
+    if terms is None:
+        return None
+    return " | ".join(f"({ast.unparse(t)})" for t in terms)
+
+
+def _or_terms(node) -> list | None:
+    if isinstance(node, ast.BoolOp) and isinstance(node.op, ast.Or):
+        terms = []
+        for value in node.values:
+            sub = _or_terms(value)
+            if sub is None:
+                return None
+            terms.extend(sub)
+        return terms
+    if isinstance(node, ast.Compare) and all(_safe_operand(x) for x in [node.left, *node.comparators]):
+        return [node]
+    return None
+
+
+def _safe_operand(node) -> bool:
+    if isinstance(node, (ast.Name, ast.Constant)):
+        return True
+    if isinstance(node, ast.UnaryOp):
+        return _safe_operand(node.operand)
+    if isinstance(node, ast.BinOp):  # (not / or %: `n == 0 or size % n != 0` must keep its guard)
+        return isinstance(node.op, (ast.Add, ast.Sub, ast.Mult)) and _safe_operand(node.left) \
+            and _safe_operand(node.right)
+    if isinstance(node, ast.Attribute):  # x.shape, x.size, x.ndim
+        return isinstance(node.value, ast.Name) and node.attr in ("shape", "size", "ndim")
+    if isinstance(node, ast.Subscript):  # x.shape[d]
+        return (isinstance(node.value, ast.Attribute) and _safe_operand(node.value) and node.value.attr == "shape"
+                and isinstance(node.slice, ast.Constant))
+    if isinstance(node, ast.Tuple):
+        return all(_safe_operand(e) for e in node.elts)
+    return False
+
+
 class NodeContext:
     """The lowering's view of one node: value names, types and the code writer."""
 
@@ -124,9 +177,41 @@ class NodeContext:
         return self.namespace.glob(obj, hint)
 
     def check(self, failure_condition: str, message: str, error: str = "ValueError") -> None:
-        """Raise `error`(message) (ValueError, IndexError) when `failure_condition` holds at run time."""
-        with self.block(f"if {failure_condition}:"):
-            self.emit(f"raise {error}({message!r})")
+        """Raise `error` (ValueError, IndexError) when `failure_condition` holds at run time.
+
+        The check is one statement, a helper of kernels.py given the code of
+        `message`, not `if ...: raise ...(message)`: that branch and raise
+        cost Numba ~0.1 s each in a big segment (the helper writes the same
+        compare and branch into LLVM's code, past Numba's own passes). A check
+        right after another of the same error joins it (the conditions or-ed
+        without short-circuit where evaluating them is safe, the messages
+        joined).
+        """
+        helper = _CHECK_HELPERS.get(error)
+        if helper is None:
+            with self.block(f"if {failure_condition}:"):
+                self.emit(f"raise {error}({message!r})")
+            return
+        from . import kernels
+
+        name = kernels.register(self, getattr(kernels, helper))
+        condition = _eager_condition(failure_condition)
+        message = " ".join(message.split())
+        w = self.writer
+        last = w.last_check
+        if condition is not None and last is not None and last[:3] == (len(w.lines), name, w.indent):
+            condition = f"{last[3]} | {condition}"
+            message = f"{last[4]}; {message}"
+            w.lines.pop()
+        shown = condition if condition is not None else failure_condition
+        w.emit(f"{name}({shown}, {kernels.message_code(message)})  # {message}")
+        w.last_check = (len(w.lines), name, w.indent, condition, message) if condition is not None else None
+
+    def message_code(self, message: str) -> int:
+        """The code of `message` for a helper that raises it (kernels.py)."""
+        from . import kernels
+
+        return kernels.message_code(" ".join(message.split()))
 
     # -- types -----------------------------------------------------------------------------------
     def in_dtype(self, k: int) -> str:

@@ -18,6 +18,7 @@ from __future__ import annotations
 import numpy as np
 
 from ....tensor.reduce import Argmax, Reduce
+from .. import kernels
 from ..context import dtype_expr
 from ..registry import NotLowerable, lowers
 from .loops import check_convertible, convert, loop_nest, shape_tuple
@@ -52,9 +53,17 @@ def lower_reduce(ctx):
     init = _identity(kind, acc_dt)
     extents = [f"{x}.shape[{d}]" for d in range(nd)]
 
+    # a float sum over one axis, each element widened exactly: a compiled helper's loop (kernels.py)
+    helper_sum = kind == "sum" and split == nd - 1 and acc_dt == "float64" and in_dt in ("float32", "float64") \
+        and out_dt in (in_dt, "float64")
+
     def reduce_suffix(outer: list[str]) -> str:
         """A scalar accumulator over the trailing reduced axes, at the `outer` index."""
         acc = ctx.fresh("acc")
+        if helper_sum:
+            vector = f"{x}[{', '.join(outer)}]" if outer else x
+            ctx.emit(f"{acc} = {kernels.register(ctx, kernels.float_sum1)}({vector}, {init})")
+            return acc
         ctx.emit(f"{acc} = {init}")
         _reduce_lanes(ctx, kind, acc, lambda inner: element(f"{x}[{', '.join(outer + inner)}]"),
                        extents[split:], acc_dt, init)

@@ -32,6 +32,7 @@ import numpy as np
 
 from ....graph.basic import Constant
 from ....scan.op import Scan
+from .. import kernels
 from ..context import SourceWriter, dtype_expr, scalar_literal
 from ..program import lower_node, native_value
 from ..registry import NotLowerable, lowers
@@ -158,10 +159,14 @@ class _ScanWriter:
         if spec.as_while:
             self.count = fresh("count")
             ctx.emit(f"{self.count} = 0")
+        self.slots: dict = {}  # (length, size) -> the name of the ring slot step t writes
         with ctx.block(f"for {t} in range({n}):"):
+            rows: dict = {}  # one view per sequence, however many inner inputs read it
             for k, v in enumerate(self.fg.inputs[: spec.n_seqs]):
-                inner_names[v] = fresh("seq_t")
-                ctx.emit(f"{inner_names[v]} = {seqs[k]}[{t}]")
+                if seqs[k] not in rows:
+                    rows[seqs[k]] = fresh("seq_t")
+                    ctx.emit(f"{rows[seqs[k]]} = {seqs[k]}[{t}]")
+                inner_names[v] = rows[seqs[k]]
             for rec in self.recs:
                 rec.begin_step()
             for rec, tap, v in tap_inputs:
@@ -205,7 +210,7 @@ class _ScanWriter:
             # (the destroy handler guarantees its other readers have read it before it is overwritten)
             var = out
             while var.owner is not None and var not in dests and var not in self.fg.inputs:
-                dests[var] = holder.dest
+                dests[var] = (holder.dest, holder.dtype)
                 destroyed = _destroyed_input(var)
                 if destroyed is None:
                     break
@@ -235,7 +240,7 @@ class _ScanWriter:
             lines = writer.lines
             for v, name in zip(inner.outputs, outs):
                 if v in dests:
-                    lines = _redirect(lines, name, dests[v])
+                    lines = _redirect(lines, name, *dests[v])
             ctx.writer.lines.extend(lines)
         return [operand(v) for v in self.fg.outputs]
 
@@ -250,11 +255,17 @@ def _destroyed_input(var):
     return node.inputs[destroyed[k][0]]
 
 
-def _copy(ctx, dst: str, src: str, ndim: int) -> None:
+def _copy(ctx, dst: str, src: str, ndim: int, after_loop: bool = False) -> None:
     """dst[...] = src, element by element: an explicit loop nest compiles in a fraction of the time
-    Numba takes for an array assignment (seconds for the first one in a process)."""
+    Numba takes for an array assignment (seconds for the first one in a process). After the loop
+    the loops are kernels.COPY's (a call compiles faster still); not before it or in it: an array
+    passed to a call there (the history, the ring) escapes, and LLVM then keeps reference counts
+    and reloads in the step that it removes otherwise (+8% on W7's step)."""
     if ndim == 0:
         ctx.emit(f"{dst} = {src}")
+        return
+    if after_loop and ndim in kernels.COPY:
+        ctx.emit(f"{kernels.register(ctx, kernels.COPY[ndim])}({dst}, {src})")
         return
     if not dst.isidentifier():
         view = ctx.fresh("to")
@@ -277,14 +288,17 @@ def _same(var, dtype: str, ndim: int, what: str) -> None:
         raise NotLowerable(f"{what} has type {var.type}; the loop holds {ndim}-d {dtype} values there")
 
 
-def _redirect(lines: list[str], name: str, dest: str) -> list[str]:
-    """`lines` with the allocation of `name` replaced by `dest` where the shapes agree."""
+def _redirect(lines: list[str], name: str, dest: str, dtype: str) -> list[str]:
+    """`lines` with the allocation of `name` (of `dtype`, dest's) replaced by `dest` where the shapes agree.
+
+    Written inline, not as a call of a compiled helper: an array passed to a call and returned costs
+    reference counts, ~3 ns a step (a third of a small loop's step: W7)."""
     pattern = re.compile(r"^(\s*)" + re.escape(name) + r" = np\.empty\((.+), dtype=(np\.\w+)\)$")
     out = []
     for line in lines:
         m = pattern.match(line)
-        if m:
-            indent, shape, dtype = m.groups()
+        if m and m.group(3) == dtype:
+            indent, shape, _ = m.groups()
             line = f"{indent}{name} = {dest} if {dest}.shape == {shape} else np.empty({shape}, dtype={dtype})"
         out.append(line)
     return out
@@ -379,7 +393,6 @@ class _RecentHistory(_Holder):
         ctx.emit(f"{self.shape} = {init}.shape[1:]")
         ctx.emit(f"{self.history} = np.empty(({self.size},) + {self.shape}, dtype={self.dtype})")
         _copy(ctx, f"{self.history}[:{L}]", f"{init}[{init}.shape[0] - {L}:]", self.ndim + 1)
-        self.slot = ctx.fresh("slot")
         if self.ndim:
             self.dest = ctx.fresh("dest")
 
@@ -387,7 +400,11 @@ class _RecentHistory(_Holder):
         return f"({self.slot} + {self.size - -tap}) % {self.size}"  # (p + tap) mod size, kept non-negative
 
     def begin_step(self) -> None:
-        self.ctx.emit(f"{self.slot} = ({self.length} + {self.w.t}) % {self.size}")
+        slots = self.w.slots  # rings of one length and size share the slot
+        self.slot = slots.get((self.length, self.size))
+        if self.slot is None:
+            self.slot = slots[(self.length, self.size)] = self.ctx.fresh("slot")
+            self.ctx.emit(f"{self.slot} = ({self.length} + {self.w.t}) % {self.size}")
         if self.dest is not None:
             self.ctx.emit(f"{self.dest} = {self.history}[{self.slot}]")
 
@@ -402,7 +419,7 @@ class _RecentHistory(_Holder):
         ctx.emit(f"{m} = min({total}, {self.keep})")
         ctx.emit(f"{out} = np.empty(({m},) + {self.shape}, dtype={self.dtype})")
         with ctx.block(f"for {j} in range({m}):"):
-            _copy(ctx, f"{out}[{j}]", f"{self.history}[({total} - {m} + {j}) % {self.size}]", self.ndim)
+            _copy(ctx, f"{out}[{j}]", f"{self.history}[({total} - {m} + {j}) % {self.size}]", self.ndim, True)
 
 
 class _Collected(_Holder):
@@ -478,4 +495,4 @@ class _Collected(_Holder):
             shape = f"({m},)" if self.ndim == 0 else f"({m},) + {self.array}.shape[1:]"
             ctx.emit(f"{out} = np.empty({shape}, dtype={self.dtype})")
             with ctx.block(f"for {j} in range({m}):"):
-                _copy(ctx, f"{out}[{j}]", f"{self.array}[({count} - {m} + {j}) % {self.keep}]", self.ndim)
+                _copy(ctx, f"{out}[{j}]", f"{self.array}[({count} - {m} + {j}) % {self.keep}]", self.ndim, True)

@@ -13,6 +13,7 @@ import numpy as np
 from ....tensor.construct import ARange
 from ....tensor.join_ops import Join
 from ....tensor.shape_ops import Alloc, MakeVector, Reshape, Shape, SpecifyShape
+from .. import kernels
 from ..context import dtype_expr
 from ..registry import NotLowerable, lowers
 from .loops import convert, loop_nest, shape_tuple
@@ -166,6 +167,11 @@ def lower_join(ctx):
     offset = ctx.fresh("offset")
     ctx.emit(f"{offset} = 0")
     for k, a in enumerate(arrays):
+        if nd in kernels.COPY and ctx.in_dtype(k + 1) == dt:  # into its slice, by a compiled helper's loops
+            part = ", ".join(f"{offset}:{offset} + {a}.shape[{axis}]" if d == axis else ":" for d in range(nd))
+            ctx.emit(f"{kernels.register(ctx, kernels.COPY[nd])}({out}[{part}], {a})")
+            ctx.emit(f"{offset} += {a}.shape[{axis}]")
+            continue
         with loop_nest(ctx, [f"{a}.shape[{d}]" for d in range(nd)]) as idx:
             dst = ", ".join(f"{offset} + {i}" if d == axis else i for d, i in enumerate(idx))
             value = convert(f"{a}[{', '.join(idx)}]", ctx.in_dtype(k + 1), dt)

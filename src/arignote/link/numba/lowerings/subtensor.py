@@ -16,6 +16,7 @@ from ....tensor.advanced_subtensor import (AdvancedIncSubtensor, AdvancedIncSubt
                                            AdvancedSubtensor1)
 from ....tensor.subtensor import IncSubtensor, Subtensor
 from ....tensor.type import TensorType
+from .. import kernels
 from ..context import dtype_expr
 from ..registry import NotLowerable, lowers
 from .loops import loop_nest, shape_tuple
@@ -30,12 +31,16 @@ def _index_value(ctx, expr: str, dtype: str) -> str:
     return name
 
 
-def _checked_index(ctx, index: str, length: str, dim: int) -> None:
-    """Raise IndexError unless -length <= index < length; then make the index non-negative."""
-    ctx.check(f"{index} < -{length} or {index} >= {length}", error="IndexError", message=
-             f"an index is out of bounds for axis {dim} (indexing at {ctx.where()})")
-    with ctx.block(f"if {index} < 0:"):
-        ctx.emit(f"{index} += {length}")
+def _checked_index(ctx, expr: str, dtype: str, length: str, dim: int) -> str:
+    """The scalar index `expr` as an int64 name, made non-negative; IndexError unless -length <= index <
+    length (kernels.wrapped_index: written as Python, the check and the wrap cost Numba 4x the time)."""
+    if dtype == "uint64":
+        raise NotLowerable("uint64 indices do not mix with Numba's int64 arithmetic")
+    name = ctx.fresh("ix")
+    message = f"an index is out of bounds for axis {dim} (indexing at {ctx.where()})"
+    ctx.emit(f"{name} = {kernels.register(ctx, kernels.wrapped_index)}({expr}, {length}, "
+             f"{ctx.message_code(message)})  # {message}")
+    return name
 
 
 def _basic_index(ctx, x: str, idx_list, scalars: list[str], scalar_dtypes: list[str]) -> tuple[str, int]:
@@ -57,8 +62,8 @@ def _basic_index(ctx, x: str, idx_list, scalars: list[str], scalar_dtypes: list[
             parts.append(":".join(comps) if comps[2] else f"{comps[0]}:{comps[1]}")
             kept += 1
         else:
-            index = _index_value(ctx, *next(it)) if isinstance(e, TensorType) else _index_value(ctx, str(e), "int64")
-            _checked_index(ctx, index, f"{x}.shape[{d}]", d)
+            expr, dtype = next(it) if isinstance(e, TensorType) else (str(e), "int64")
+            index = _checked_index(ctx, expr, dtype, f"{x}.shape[{d}]", d)
             parts.append(index)
     return ", ".join(parts), kept
 
@@ -139,6 +144,11 @@ def lower_inc_subtensor(ctx):
     nd = ctx.in_ndim(0) - (len(op.idx_list) - kept)
     target = [f"{view}.shape[{d}]" for d in range(nd)]
     readers = _y_reader(ctx, y, target, str(op))
+    if len(readers) == nd and nd in kernels.COPY and all(r is None for r in readers) \
+            and ctx.in_dtype(1) == ctx.out_dtype():  # y has the view's shape: a compiled helper's loops
+        helper = (kernels.COPY if op.set_instead_of_inc else kernels.ADD_INTO)[nd]
+        ctx.emit(f"{kernels.register(ctx, helper)}({view}, {y})")
+        return
     _scatter(ctx, view, [], target, y, readers, op.set_instead_of_inc)
 
 
@@ -151,8 +161,7 @@ def lower_advanced_subtensor1(ctx):
     ctx.emit(f"{out} = np.empty({shape_tuple([f'{ilist}.shape[0]'] + rest)}, dtype={dtype_expr(ctx.out_dtype())})")
     k = ctx.fresh("k")
     with ctx.block(f"for {k} in range({ilist}.shape[0]):"):
-        row = _index_value(ctx, f"{ilist}[{k}]", ctx.in_dtype(1))
-        _checked_index(ctx, row, f"{x}.shape[0]", 0)
+        row = _checked_index(ctx, f"{ilist}[{k}]", ctx.in_dtype(1), f"{x}.shape[0]", 0)
         with loop_nest(ctx, rest) as idx:
             ctx.emit(f"{out}[{', '.join([k] + idx)}] = {x}[{', '.join([row] + idx)}]")
 
@@ -167,8 +176,7 @@ def lower_advanced_inc_subtensor1(ctx):
     ctx.emit(f"{rows} = np.empty({ilist}.shape[0], dtype=np.int64)")
     k = ctx.fresh("k")
     with ctx.block(f"for {k} in range({ilist}.shape[0]):"):  # every index checked before any write
-        row = _index_value(ctx, f"{ilist}[{k}]", ctx.in_dtype(2))
-        _checked_index(ctx, row, f"{x}.shape[0]", 0)
+        row = _checked_index(ctx, f"{ilist}[{k}]", ctx.in_dtype(2), f"{x}.shape[0]", 0)
         ctx.emit(f"{rows}[{k}] = {row}")
     rest = [f"{x}.shape[{d}]" for d in range(1, nd)]
     readers = _y_reader(ctx, y, [f"{ilist}.shape[0]"] + rest, str(op))
@@ -218,9 +226,7 @@ def _advanced_positions(ctx, x: str, entries):
             ctx.emit(f"{step} = 0 if {length} == 1 else 1")
             steps[d] = step
         else:
-            index = _index_value(ctx, name, dtype)
-            _checked_index(ctx, index, f"{x}.shape[{d}]", d)
-            scalars[d] = index
+            scalars[d] = _checked_index(ctx, name, dtype, f"{x}.shape[{d}]", d)
 
     def positions(t: str) -> list[str]:
         out = []
@@ -228,9 +234,7 @@ def _advanced_positions(ctx, x: str, entries):
             if not is_vector:
                 out.append(scalars[d])
                 continue
-            index = _index_value(ctx, f"{name}[{t} * {steps[d]}]", dtype)
-            _checked_index(ctx, index, f"{x}.shape[{d}]", d)
-            out.append(index)
+            out.append(_checked_index(ctx, f"{name}[{t} * {steps[d]}]", dtype, f"{x}.shape[{d}]", d))
         return out
 
     return n, positions
