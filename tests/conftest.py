@@ -9,7 +9,9 @@ under both.
 """
 import pytest
 
+import arignote.tensor as T
 from arignote import config
+from arignote.graph.basic import Apply, Op
 
 
 @pytest.fixture(params=["reference", "native"], autouse=True)
@@ -20,3 +22,20 @@ def backend(request):
     else:
         with config.change_flags(linker="numba", compile_wait=True):
             yield request.param
+
+
+class Explode(Op):
+    """An op that fails whenever it runs: proof that a branch was evaluated."""
+
+    def make_node(self, x):
+        x = T.as_tensor_variable(x)
+        return Apply(self, [x], [x.type()])
+
+    def perform(self, node, inputs, output_storage):
+        raise AssertionError("the branch not taken was evaluated")
+
+
+@pytest.fixture
+def explode():
+    """An Explode op (a node that must never run)."""
+    return Explode()

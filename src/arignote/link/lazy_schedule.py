@@ -57,8 +57,7 @@ class _Scheduler:
         self.position = {node: pos for pos, node in enumerate(order)}
 
     def schedule(self) -> list:
-        forced = self._unconditional()
-        return self._steps(self._roots(forced), frozenset())
+        return self._walk(self._unconditional())[0]
 
     def _roots(self, forced) -> list:
         return list(self.fgraph.outputs) + [v for node in forced for v in node.outputs]
@@ -76,40 +75,31 @@ class _Scheduler:
             stack.extend(v.owner for v in inputs if v.owner is not None)
         return sorted(seen, key=self.position.__getitem__)
 
-    def _steps(self, roots, available) -> list:
-        nodes = self._needed(roots, available)
-        inner = available | set(nodes)
-        steps = []
-        for node in nodes:
-            if is_lazy(node):
-                branch = Branch(node)
-                for truth in True, False:
-                    branch.steps[truth] = self._steps(branch.chosen(truth), inner)
-                steps.append(branch)
-            else:
-                steps.append(node)
-        return steps
-
-    def _regions(self, forced) -> dict:
-        """{node: the regions that compute it}, computing `forced` nodes unconditionally.
+    def _walk(self, forced) -> tuple[list, dict]:
+        """The steps computing the outputs (and the `forced` nodes unconditionally), and
+        {node: the regions that compute it}.
 
         A region is the path of branches that leads to it: ((lazy node, branch taken), ...); () is
         the unconditional one.
         """
         placed: dict = {}
 
-        def visit(roots, available, region):
+        def steps(roots, available, region) -> list:
             nodes = self._needed(roots, available)
             inner = available | set(nodes)
+            out = []
             for node in nodes:
                 placed.setdefault(node, []).append(region)
                 if is_lazy(node):
+                    branch = Branch(node)
                     for truth in True, False:
-                        chosen = [node.inputs[k] for k in node.op.chosen_inputs(truth)]
-                        visit(chosen, inner, region + ((node, truth),))
+                        branch.steps[truth] = steps(branch.chosen(truth), inner, region + ((node, truth),))
+                    out.append(branch)
+                else:
+                    out.append(node)
+            return out
 
-        visit(self._roots(forced), frozenset(), ())
-        return placed
+        return steps(self._roots(forced), frozenset(), ()), placed
 
     def _unconditional(self) -> set:
         """The nodes that in-place safety takes out of branches (see the module docstring).
@@ -123,7 +113,7 @@ class _Scheduler:
         must_precede = handler.orderings(self.fgraph) if handler is not None else {}
         forced: set = set()
         while True:
-            placed = self._regions(forced)
+            placed = self._walk(forced)[1]
             more = {node for node, regions in placed.items() if getattr(node.op, "destroy_map", None)
                     and any(not _exclusive(a, b) for k, a in enumerate(regions) for b in regions[k + 1:])}
             for destroyer, readers in must_precede.items():
