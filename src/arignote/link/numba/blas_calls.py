@@ -47,7 +47,7 @@ from numba.np.arrayobj import populate_array
 #: the largest size or leading dimension the BLAS wrappers take (their Fortran integer)
 BLAS_INT_MAX = int(np.iinfo(getattr(_linalg, "F_INT_nptype", np.int32)).max)
 
-_jit = njit(cache=False, error_model="numpy")
+_jit = njit(cache=True, error_model="numpy")
 
 _N, _T = ord("N"), ord("T")
 
