@@ -340,6 +340,9 @@ def _graphs():
         ("casts and wrapping", ("float64", "int64", "int8", "bool"),
          lambda x, i, b, f: T.cast(i * 1000, "int8") + T.cast(T.round(x * 10), "int32") * T.add(b, b, i)
          - T.cast(T.and_(f, T.lt(x, 0)), "int16") + T.cast(T.sigmoid(x), "float32") + T.sgn(i)),
+        ("softplus pairs", ("float32", "float32", "float64"),  # logistic cross-entropy, and -x before x
+         lambda y, z, w: y * -T.nnet.softplus(-z) + (1 - y) * -T.nnet.softplus(z)
+         + T.cast(T.nnet.softplus(-w) * 3 + T.nnet.softplus(w), "float32")),
     ]
 
 
@@ -363,6 +366,26 @@ def test_composite_matches_reference(index):
     assert expr_type == out.dtype
     problem = mismatch(got, want, inputs)
     assert problem is None, f"{comp}: {problem}\n{src}"
+
+
+def test_softplus_of_x_and_of_minus_x_share_one_exp_and_log1p_bit_for_bit():
+    z, w = TensorType("float32", shape=(None,))(), TensorType("float64", shape=(None,))()
+    comp = Composite.from_graph([z, w], T.nnet.softplus(-z) * T.nnet.softplus(z)
+                                + T.cast(T.nnet.softplus(w) - T.nnet.softplus(-w), "float32"))
+    counter = iter(range(100))
+    lines, _ = scalar_code(comp, ["z", "w"], ["float32", "float64"], "float32", lambda hint: f"{hint}{next(counter)}")
+    code = "\n".join(lines)
+    assert code.count("_sc_softplus_pair_float32(z)") == 1 and code.count("_sc_softplus_pair_float64(w)") == 1
+    assert "_sc_softplus_float" not in code
+    for dtype in ("float32", "float64"):
+        pair, single = GLOBALS[f"_sc_softplus_pair_{dtype}"], GLOBALS[f"_sc_softplus_{dtype}"]
+        special = [0.0, -0.0, 1e-30, -1e-30, 0.5, -0.5, 20.0, -20.0, 88.0, -88.0, 1e30, -1e30, np.inf, -np.inf]
+        xs = np.concatenate([special, np.random.default_rng(7).normal(0, 10, 300)]).astype(dtype)
+        for x in xs:
+            got = pair(x)
+            want = (single(x), single(-x))
+            assert np.array_equal(np.array(got, dtype), np.array(want, dtype)), (dtype, x, got, want)
+        assert all(np.isnan(v) for v in pair(np.array(np.nan, dtype)[()]))
 
 
 def test_composite_steps_get_fresh_locals():

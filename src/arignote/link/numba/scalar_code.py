@@ -221,6 +221,20 @@ def _float_helpers(T) -> dict:
         return tmp  # NaN
 
     @_jit
+    def softplus_pair(x):
+        # (softplus(x), softplus(-x)) with one exp and one log1p: both branches of npy_logaddexp(0, +-x)
+        # compute log1p(exp(-|x|)), so each value is bit for bit the one softplus gives
+        if x == zero:
+            return loge2, loge2
+        if x > zero:
+            shared = math.log1p(math.exp(-x))
+            return x + shared, shared
+        if x < zero:
+            shared = math.log1p(math.exp(x))
+            return shared, -x + shared
+        return x, x  # NaN
+
+    @_jit
     def round_half_away(x):
         # x - trunc(x) is exact (x + 0.5 is not); for inf it is NaN, which keeps inf
         t = np.trunc(x)
@@ -230,7 +244,7 @@ def _float_helpers(T) -> dict:
 
     name = np.dtype(T).name
     fns = {"floordiv": floordiv, "mod": mod, "sign": sign, "sigmoid": sigmoid, "softplus": softplus,
-           "round_half_away": round_half_away}
+           "softplus_pair": softplus_pair, "round_half_away": round_half_away}
     return {f"_sc_{k}_{name}": v for k, v in fns.items()}
 
 
@@ -449,7 +463,14 @@ def _composite_code(comp: Composite, args: list[str], dts: list[str], out: str,
     lines: list[str] = []
     names: list[str] = []
     expr = ""
+    pairs = _softplus_pairs(comp, dts, step_dtypes)
+    paired: dict[int, str] = {}  # step -> the name already holding its value (a pair's second step)
     for j, (fn, cast_to, refs) in enumerate(comp.steps):
+        if j in paired:
+            expr = paired.pop(j)
+            if j < len(comp.steps) - 1:
+                names.append(expr)
+            continue
         a, d = [], []
         for r in refs:
             if r[0] == "i":
@@ -464,6 +485,13 @@ def _composite_code(comp: Composite, args: list[str], dts: list[str], out: str,
                 d.append(r[1])
         if cast_to is not None:  # a cast step: astype, whatever the row
             step_lines, expr = [], _typed(_convert(a[0], d[0], step_dtypes[j]), step_dtypes[j])
+        elif j in pairs:
+            other, negated = pairs[j]
+            mine, theirs = fresh("softplus"), fresh("softplus")
+            base = a[0] if not negated else _negated_argument(comp, refs[0], args, names)
+            plus, minus = (mine, theirs) if not negated else (theirs, mine)
+            step_lines, expr = [f"{plus}, {minus} = _sc_softplus_pair_{step_dtypes[j]}({base})"], mine
+            paired[other] = theirs
         else:
             step_lines, expr = scalar_code(fn, a, d, step_dtypes[j], fresh)
         lines.extend(step_lines)
@@ -471,6 +499,39 @@ def _composite_code(comp: Composite, args: list[str], dts: list[str], out: str,
             names.append(fresh(fn.name))
             lines.append(f"{names[-1]} = {expr}")
     return lines, expr
+
+
+def _softplus_pairs(comp: Composite, dts: list[str], step_dtypes) -> dict:
+    """{first step: (second step, whether the first's argument is the negation)} for each pair of
+    softplus steps on x and on -x (x an input or a step of the same float dtype): logistic
+    cross-entropy's softplus(-z) and softplus(z), whose shared exp and log1p are half their cost."""
+    def dtype_of(ref):
+        return dts[ref[1]] if ref[0] == "i" else step_dtypes[ref[1]] if ref[0] == "s" else None
+
+    base_of = {}  # softplus step -> (its argument's base ref, negated)
+    for j, (fn, cast_to, refs) in enumerate(comp.steps):
+        if cast_to is not None or fn.name != "softplus" or step_dtypes[j] not in ("float32", "float64") \
+                or dtype_of(refs[0]) != step_dtypes[j]:
+            continue
+        ref, negated = refs[0], False
+        if ref[0] == "s":
+            inner_fn, inner_cast, inner_refs = comp.steps[ref[1]]
+            if inner_cast is None and inner_fn.name == "neg" and dtype_of(inner_refs[0]) == step_dtypes[j]:
+                ref, negated = inner_refs[0], True
+        base_of[j] = (ref, negated)
+    pairs, taken = {}, set()
+    for j, (ref, negated) in base_of.items():
+        for k, (other_ref, other_negated) in base_of.items():
+            if k > j and j not in taken and k not in taken and other_ref == ref and other_negated != negated:
+                pairs[j] = (k, negated)
+                taken |= {j, k}
+    return pairs
+
+
+def _negated_argument(comp: Composite, neg_ref, args: list[str], names: list[str]) -> str:
+    """The name of x for the step `neg_ref` computing -x."""
+    ref = comp.steps[neg_ref[1]][2][0]
+    return args[ref[1]] if ref[0] == "i" else names[ref[1]]
 
 
 # --- entry point ----------------------------------------------------------------------------------------
