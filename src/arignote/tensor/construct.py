@@ -12,7 +12,7 @@ import numpy as np
 from ..graph.basic import Apply, Constant, Op, Variable
 from ..graph.sourceline import here
 from ..scalar.dtypes import is_discrete, upcast
-from .join_ops import built_at, describe, dim, disconnected, float_zeros_like, int_scalar, normalize_axis, static_int
+from .op_helpers import built_at, describe, dim, disconnected, float_zeros_like, int_scalar, normalize_axis, static_int
 from .type import TensorType, normalize_dtype
 from .variable import as_tensor_variable
 

@@ -17,8 +17,8 @@ from ..graph.sourceline import here
 from ..scalar.dtypes import is_discrete
 from .construct import (ExtractDiag, FillDiagonal, FillDiagonalOffset, diagonal, fill_diagonal,  # noqa: F401
                         fill_diagonal_offset)
-from .join_ops import Tile, describe, disconnected, float_zeros_like, grad_as, normalize_axis, static_int, tile  # noqa
-from .join_ops import built_at, int_scalar
+from .join_ops import Tile, tile
+from .op_helpers import built_at, describe, disconnected, float_zeros_like, grad_as, int_scalar, normalize_axis, static_int
 from .shape_ops import squeeze  # noqa: F401  (theano.tensor.extra_ops.squeeze)
 from .sort_ops import SearchsortedOp, Unique, searchsorted, unique  # noqa: F401
 from .type import TensorType, normalize_dtype

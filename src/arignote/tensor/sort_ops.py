@@ -12,7 +12,7 @@ import numpy as np
 from ..graph.basic import Apply, Op, Variable
 from ..graph.sourceline import here
 from ..scalar.dtypes import is_discrete
-from .join_ops import built_at, describe, disconnected, float_zeros_like, int_scalar, normalize_axis, static_int
+from .op_helpers import built_at, describe, disconnected, float_zeros_like, int_scalar, normalize_axis, static_int
 from .type import TensorType, normalize_dtype
 from .variable import as_tensor_variable
 
