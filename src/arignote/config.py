@@ -187,6 +187,9 @@ def _builtin_flags(environ: Mapping[str, str]) -> list[tuple[str, Any, Any, str]
          "reference backend meanwhile (benchmarks set it)."),
         ("numba.debug", False, bool, "Report which nodes the Numba backend runs through their NumPy perform."),
         ("numba.cache", True, bool, "Keep Numba's machine code in compiledir between processes."),
+        ("numba.compile_process", True, bool,
+         "Compile a tiered function's native code in a child process (through the disk cache), not in a "
+         "thread of the caller's: a compiling thread holds the GIL for much of its work."),
     ]
 
 

@@ -75,6 +75,56 @@ def test_compiling_waits_for_the_first_answer_or_for_wait_native(tiered, monkeyp
     np.testing.assert_allclose(g(np.zeros(2), np.ones(2)), [1.5, 1.5])
 
 
+def test_a_tiered_function_is_compiled_by_a_child_process(tiered, tmp_path):
+    with config.change_flags(compiledir=str(tmp_path)):
+        x = T.dvector("x")
+        f = th.function([x], T.exp(x) * 2.5 - x)
+        v = np.linspace(-1, 1, 5)
+        np.testing.assert_allclose(f(v), np.exp(v) * 2.5 - v, rtol=1e-14)
+        assert f.wait_native(timeout=120)
+    state = f._native_state
+    assert state.compiled_by_child is True and not state.yielding
+    assert glob.glob(os.path.join(str(tmp_path), "**", "native_*.nbi"), recursive=True)  # what it loaded
+    np.testing.assert_allclose(f(v), np.exp(v) * 2.5 - v, rtol=1e-14)
+
+
+def test_when_the_child_fails_the_builder_thread_compiles(tiered, tmp_path, monkeypatch):
+    from arignote.link.numba import compile_worker
+
+    real_job_for = compile_worker.job_for
+
+    def broken_job(plan):
+        job = real_job_for(plan)
+        job["segments"] = [(name, "def broken(:\n", sig) for name, _, sig in job["segments"]]
+        return job
+
+    monkeypatch.setattr(compile_worker, "job_for", broken_job)
+    with config.change_flags(compiledir=str(tmp_path)):
+        x = T.dvector("x")
+        f = th.function([x], T.exp(x) * 3.5 - x)
+        assert f.wait_native(timeout=120)
+    assert f._native_state.compiled_by_child is False
+    v = np.linspace(-1, 1, 5)
+    np.testing.assert_allclose(f(v), np.exp(v) * 3.5 - v, rtol=1e-14)
+
+
+def test_code_using_objects_of_this_process_is_compiled_in_its_thread(tiered, tmp_path):
+    from arignote.link.numba import compile_worker
+
+    x = T.dvector("x")
+    plan = build_program(th.function([x], x * 4.5, mode="VM").maker.fgraph)
+    with config.change_flags(compiledir=str(tmp_path)):
+        assert compile_worker.job_for(plan) is not None
+        seg = plan.segments[0]
+        plan.namespace.values["_local_thing"] = object()
+        seg.source = seg.source.replace("):", "):\n    _local_thing", 1)
+        assert compile_worker.job_for(plan) is None  # no child can rebuild that object
+        with config.change_flags(numba__compile_process=False):
+            f = th.function([x], T.exp(x) * 5.5)
+            assert f.wait_native(timeout=120)
+    assert f._native_state.compiled_by_child is None
+
+
 def test_compile_wait_blocks_until_native(monkeypatch):
     with config.change_flags(linker="numba", compile_wait=True):
         inputs, out = _graph()

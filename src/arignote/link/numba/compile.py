@@ -56,41 +56,65 @@ def _global_key(value):
     return ("o", id(value))
 
 
-def _numba_type(var):
+def numba_type(dtype: str, ndim: int):
+    """The Numba type of a value of a TensorType: a scalar for 0-d, else a C-contiguous array."""
     import numba
 
-    t = var.type
-    scalar = numba.from_dtype(np.dtype(t.dtype))
-    return scalar if t.ndim == 0 else numba.types.Array(scalar, t.ndim, "C")
+    scalar = numba.from_dtype(np.dtype(dtype))
+    return scalar if ndim == 0 else numba.types.Array(scalar, ndim, "C")
+
+
+def segment_signature(seg: Segment) -> list[tuple[str, int]]:
+    """(dtype, ndim) of each of the segment's parameters."""
+    return [(v.type.dtype, v.type.ndim) for v in seg.params]
 
 
 def compile_segment(seg: Segment, namespace: dict):
     """The Numba dispatcher of `seg`, compiled for its parameters' types."""
+    return compile_source(seg.name, seg.source, segment_signature(seg), namespace)
+
+
+def compile_source(name: str, source: str, signature: list[tuple[str, int]], namespace: dict):
+    """The Numba dispatcher of the function `name` that `source` defines, compiled for `signature`
+    ((dtype, ndim) per parameter); from the disk cache when another process compiled it."""
     import numba
 
-    key = _source_key(seg.source, namespace)
+    key = _source_key(source, namespace)
     with _LOCK:
         found = _COMPILED.get(key)
     if found is not None:
         return found
-    signature = tuple(_numba_type(v) for v in seg.params)
+    types = tuple(numba_type(dtype, ndim) for dtype, ndim in signature)
     files: list[str] = []
-    fn = _njit(seg.name, seg.source, namespace, key, files)
+    fn = _njit(name, source, namespace, key, files)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", numba.NumbaWarning)
         try:
-            fn.compile(signature)
+            fn.compile(types)
         except Exception:
             if not files:
                 raise
             # a truncated or corrupt cache entry (Numba does not check them): drop it and build again
             for path in files:
                 _drop_cached_code(path)
-            fn = _njit(seg.name, seg.source, namespace, key, [])
-            fn.compile(signature)
+            fn = _njit(name, source, namespace, key, [])
+            fn.compile(types)
     with _LOCK:
         _COMPILED[key] = fn
     return fn
+
+
+def is_cached(seg: Segment, namespace: dict) -> bool:
+    """Does the disk cache hold machine code for `seg` (compiled by any process)?"""
+    key = _source_key(seg.source, namespace)
+    with _LOCK:
+        if key in _COMPILED:
+            return True
+    path = _cache_path(key)
+    if path is None:
+        return False
+    directory, filename = os.path.split(path)
+    return bool(glob.glob(os.path.join(directory, "__pycache__", f"{os.path.splitext(filename)[0]}.*.nbi")))
 
 
 def _source_key(source: str, namespace: dict) -> tuple:
@@ -153,7 +177,8 @@ def _backend_version() -> str:
     return digest.hexdigest()
 
 
-def _cache_file(source: str, key: tuple) -> str | None:
+def _cache_path(key: tuple) -> str | None:
+    """Where the source file of the code `key` describes lives in the disk cache (None: not cacheable)."""
     from ...config import config
     from ..cache import CompileCache
 
@@ -162,8 +187,14 @@ def _cache_file(source: str, key: tuple) -> str | None:
     import numba
 
     digest = hashlib.sha256(repr((key, numba.__version__, _backend_version())).encode()).hexdigest()[:32]
-    directory = CompileCache(config.compiledir).native_directory
-    path = os.path.join(directory, f"native_{digest}.py")
+    return os.path.join(CompileCache(config.compiledir).native_directory, f"native_{digest}.py")
+
+
+def _cache_file(source: str, key: tuple) -> str | None:
+    path = _cache_path(key)
+    if path is None:
+        return None
+    directory = os.path.dirname(path)
     try:
         if not os.path.exists(path):
             os.makedirs(directory, exist_ok=True)
