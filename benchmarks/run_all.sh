@@ -17,6 +17,11 @@ for p in "$PEERS" "$PT"; do
 done
 WORKLOADS="${WORKLOADS:-W1,W2_1e6,W2_1e7,W3,W4,W5,W7,W7_mem,W3_first,W4_first,W5_first}"
 mkdir -p "$HERE/results"
+# Python bytecode as an installed package has it (pip compiles it; the peers' packages have theirs):
+# without it every fresh process compiles arignote's modules from source, which the first-call
+# workloads would count (~40 ms for W5's function() + first call).
+unset PYTHONDONTWRITEBYTECODE
+"$PEERS" -c "import arignote, compileall, os; compileall.compile_dir(os.path.dirname(arignote.__file__), quiet=1)"
 args=(--repeat "${REPEAT:-1}")
 [ -n "${QUIET:-}" ] && args+=(--wait-quiet "$QUIET" --wait-max "${WAIT_MAX:-600}")
 # PyTensor's C backend needs to be told which BLAS to link (see setup_peers.sh)
