@@ -125,6 +125,20 @@ def test_code_using_objects_of_this_process_is_compiled_in_its_thread(tiered, tm
     assert f._native_state.compiled_by_child is None
 
 
+def test_cached_code_is_found_where_numba_cache_dir_puts_it(tmp_path, monkeypatch):
+    from numba.core import config as numba_config
+
+    monkeypatch.setattr(numba_config, "CACHE_DIR", str(tmp_path / "numba"))
+    with config.change_flags(compiledir=str(tmp_path / "compiledir"), linker="numba", compile_wait=True):
+        x = T.dvector("x")
+        f = th.function([x], T.exp(x) * 6.5 + x)
+        plan = build_program(f.maker.fgraph)
+        monkeypatch.setattr(native_compile, "_COMPILED", {})  # what this process compiled does not count
+        assert native_compile.is_cached(plan.segments[0], plan.namespace.values)
+    assert glob.glob(str(tmp_path / "numba" / "**" / "native_*.nbi"), recursive=True)
+    assert not glob.glob(str(tmp_path / "compiledir" / "**" / "*.nbi"), recursive=True)
+
+
 def test_compile_wait_blocks_until_native(monkeypatch):
     with config.change_flags(linker="numba", compile_wait=True):
         inputs, out = _graph()

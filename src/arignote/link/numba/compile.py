@@ -113,8 +113,21 @@ def is_cached(seg: Segment, namespace: dict) -> bool:
     path = _cache_path(key)
     if path is None:
         return False
-    directory, filename = os.path.split(path)
-    return bool(glob.glob(os.path.join(directory, "__pycache__", f"{os.path.splitext(filename)[0]}.*.nbi")))
+    stem = os.path.splitext(os.path.basename(path))[0]
+    return any(glob.glob(os.path.join(d, f"{stem}.*.nbi")) for d in _numba_cache_dirs(path))
+
+
+def _numba_cache_dirs(source_path: str) -> list[str]:
+    """Where Numba keeps the machine code of functions defined in `source_path`: the directory
+    NUMBA_CACHE_DIR names when set (mirroring the source's directory), else `__pycache__` beside it."""
+    from numba.core import caching, config as numba_config
+
+    directory = os.path.dirname(os.path.abspath(source_path))
+    dirs = [os.path.join(directory, "__pycache__")]
+    if numba_config.CACHE_DIR:
+        dirs.insert(0, os.path.join(numba_config.CACHE_DIR,
+                                    caching._CacheLocator.get_suitable_cache_subpath(source_path)))
+    return dirs
 
 
 def _source_key(source: str, namespace: dict) -> tuple:
@@ -209,9 +222,8 @@ def _cache_file(source: str, key: tuple) -> str | None:
 
 def _drop_cached_code(source_path: str) -> None:
     """Delete Numba's cached machine code of the source file at `source_path`."""
-    directory, filename = os.path.split(source_path)
-    stem = os.path.splitext(filename)[0]
-    for path in glob.glob(os.path.join(directory, "__pycache__", f"{stem}.*")):
+    stem = os.path.splitext(os.path.basename(source_path))[0]
+    for path in (p for d in _numba_cache_dirs(source_path) for p in glob.glob(os.path.join(d, f"{stem}.*"))):
         try:
             os.remove(path)
         except OSError:
