@@ -108,6 +108,23 @@ def test_when_the_child_fails_the_builder_thread_compiles(tiered, tmp_path, monk
     np.testing.assert_allclose(f(v), np.exp(v) * 3.5 - v, rtol=1e-14)
 
 
+def test_when_no_child_can_start_the_builder_thread_compiles(tiered, tmp_path, monkeypatch):
+    from arignote.link.numba import compile_worker
+
+    def no_processes(*args, **kwargs):
+        raise OSError("no processes left")
+
+    monkeypatch.setattr(compile_worker.subprocess, "Popen", no_processes)
+    with config.change_flags(compiledir=str(tmp_path)):
+        x = T.dvector("x")
+        f = th.function([x], T.exp(x) * 7.5 - x)
+        v = np.linspace(-1, 1, 5)
+        np.testing.assert_allclose(f(v), np.exp(v) * 7.5 - v, rtol=1e-14)
+        assert f.wait_native(timeout=120)
+    assert f._native_state.compiled_by_child is False
+    np.testing.assert_allclose(f(v), np.exp(v) * 7.5 - v, rtol=1e-14)
+
+
 def test_code_using_objects_of_this_process_is_compiled_in_its_thread(tiered, tmp_path):
     from arignote.link.numba import compile_worker
 

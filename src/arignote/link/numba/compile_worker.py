@@ -73,13 +73,18 @@ def job_for(plan) -> dict | None:
             "segments": [(seg.name, seg.source, segment_signature(seg)) for seg in todo]}
 
 
-def start(job: dict) -> subprocess.Popen:
-    """The child process compiling `job` (its stdin already written and closed)."""
+def start(job: dict) -> subprocess.Popen | None:
+    """The child process compiling `job` (its stdin already written and closed); None when no
+    child can start (an interpreter that cannot run `python -m`, no processes left)."""
     package_root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(p for p in (package_root, env.get("PYTHONPATH")) if p)
-    child = subprocess.Popen([sys.executable, "-m", "arignote.link.numba.compile_worker"], stdin=subprocess.PIPE,
-                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
+    try:
+        child = subprocess.Popen([sys.executable, "-m", "arignote.link.numba.compile_worker"],
+                                 stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                 env=env)
+    except (OSError, ValueError):
+        return None
     with _CHILDREN_LOCK:
         _CHILDREN.add(child)
     try:
@@ -90,8 +95,10 @@ def start(job: dict) -> subprocess.Popen:
     return child
 
 
-def wait(child: subprocess.Popen) -> bool:
+def wait(child: subprocess.Popen | None) -> bool:
     """Wait for `child` (without holding the GIL); did it compile everything?"""
+    if child is None:
+        return False
     try:
         return child.wait() == 0
     finally:
