@@ -88,9 +88,7 @@ def test_a_tiered_function_is_compiled_by_a_child_process(tiered, tmp_path):
     np.testing.assert_allclose(f(v), np.exp(v) * 2.5 - v, rtol=1e-14)
 
 
-def test_when_the_child_fails_the_builder_thread_compiles(tiered, tmp_path, monkeypatch):
-    from arignote.link.numba import compile_worker
-
+def _break_the_job(monkeypatch, compile_worker):
     real_job_for = compile_worker.job_for
 
     def broken_job(plan):
@@ -99,30 +97,30 @@ def test_when_the_child_fails_the_builder_thread_compiles(tiered, tmp_path, monk
         return job
 
     monkeypatch.setattr(compile_worker, "job_for", broken_job)
-    with config.change_flags(compiledir=str(tmp_path)):
-        x = T.dvector("x")
-        f = th.function([x], T.exp(x) * 3.5 - x)
-        assert f.wait_native(timeout=120)
-    assert f._native_state.compiled_by_child is False
-    v = np.linspace(-1, 1, 5)
-    np.testing.assert_allclose(f(v), np.exp(v) * 3.5 - v, rtol=1e-14)
 
 
-def test_when_no_child_can_start_the_builder_thread_compiles(tiered, tmp_path, monkeypatch):
-    from arignote.link.numba import compile_worker
-
+def _leave_no_processes(monkeypatch, compile_worker):
     def no_processes(*args, **kwargs):
         raise OSError("no processes left")
 
     monkeypatch.setattr(compile_worker.subprocess, "Popen", no_processes)
+
+
+# each case its own constant: a graph this process compiled already would need no child
+@pytest.mark.parametrize("failure, scale", [(_break_the_job, 3.5), (_leave_no_processes, 7.5)],
+                         ids=["the child fails", "no child can start"])
+def test_without_a_working_child_the_builder_thread_compiles(tiered, tmp_path, monkeypatch, failure, scale):
+    from arignote.link.numba import compile_worker
+
+    failure(monkeypatch, compile_worker)
     with config.change_flags(compiledir=str(tmp_path)):
         x = T.dvector("x")
-        f = th.function([x], T.exp(x) * 7.5 - x)
+        f = th.function([x], T.exp(x) * scale - x)
         v = np.linspace(-1, 1, 5)
-        np.testing.assert_allclose(f(v), np.exp(v) * 7.5 - v, rtol=1e-14)
+        np.testing.assert_allclose(f(v), np.exp(v) * scale - v, rtol=1e-14)
         assert f.wait_native(timeout=120)
     assert f._native_state.compiled_by_child is False
-    np.testing.assert_allclose(f(v), np.exp(v) * 7.5 - v, rtol=1e-14)
+    np.testing.assert_allclose(f(v), np.exp(v) * scale - v, rtol=1e-14)
 
 
 def test_code_using_objects_of_this_process_is_compiled_in_its_thread(tiered, tmp_path):
