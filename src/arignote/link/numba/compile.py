@@ -130,18 +130,22 @@ def _numba_cache_dirs(source_path: str) -> list[str]:
     return dirs
 
 
-def _source_key(source: str, namespace: dict) -> tuple:
+def describe_global(name: str, namespace: dict) -> tuple:
+    """What the global `name` of generated code is, for cache keys: ("s", key) a helper's source
+    and globals, ("f", module, name) a function every process has, ("a", ...) / ("v", ...) data,
+    ("o", id) an object only this process has."""
     from .scalar_code import GLOBALS as SCALAR_HELPERS
 
-    def describe(name):
-        value = namespace[name]
-        if isinstance(value, NativeSource):  # a helper function: its own source and globals, recursively
-            return ("s", _source_key(value.source, namespace))
-        if SCALAR_HELPERS.get(name) is value:  # scalar_code's helpers are the same in every process
-            return ("f", "scalar_code", name)
-        return _global_key(value)
+    value = namespace[name]
+    if isinstance(value, NativeSource):  # a helper function: its own source and globals, recursively
+        return ("s", _source_key(value.source, namespace))
+    if SCALAR_HELPERS.get(name) is value:  # scalar_code's helpers are the same in every process
+        return ("f", "scalar_code", name)
+    return _global_key(value)
 
-    return (source, tuple((n, describe(n)) for n in _globals_used(source, namespace)))
+
+def _source_key(source: str, namespace: dict) -> tuple:
+    return (source, tuple((n, describe_global(n, namespace)) for n in _globals_used(source, namespace)))
 
 
 def _njit(name: str, source: str, namespace: dict, key: tuple, files: list):

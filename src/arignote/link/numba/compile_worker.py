@@ -28,29 +28,28 @@ import subprocess
 import sys
 import threading
 
-from .compile import _global_key, _globals_used, compile_source, is_cached, segment_signature
+from .compile import _globals_used, compile_source, describe_global, is_cached, segment_signature
 from .context import NativeSource
 
 _CHILDREN: set = set()
 _CHILDREN_LOCK = threading.Lock()
 
 
-def _describe(name: str, value, namespace: dict, out: dict) -> bool:
+def _describe(name: str, namespace: dict, out: dict) -> bool:
     """Put into `out` how the child rebuilds global `name` (and what it uses); False if it cannot."""
-    from .scalar_code import GLOBALS as SCALAR_HELPERS
-
     if name in out:
         return True
-    if isinstance(value, NativeSource):
-        out[name] = ("native", value.name, value.source)
-        return all(_describe(n, namespace[n], namespace, out) for n in _globals_used(value.source, namespace))
-    if SCALAR_HELPERS.get(name) is value:
-        out[name] = ("scalar", name)
-        return True
-    kind, *rest = _global_key(value)
+    value = namespace[name]
+    kind, *rest = describe_global(name, namespace)
     if kind == "o":
         return False
-    out[name] = ("ref", *rest) if kind == "f" else ("data", value)
+    if kind == "s":
+        out[name] = ("native", value.name, value.source)
+        return all(_describe(n, namespace, out) for n in _globals_used(value.source, namespace))
+    if kind == "f":
+        out[name] = ("scalar", name) if rest[0] == "scalar_code" else ("ref", *rest)
+    else:
+        out[name] = ("data", value)
     return True
 
 
@@ -67,7 +66,7 @@ def job_for(plan) -> dict | None:
         return None
     globals_: dict = {}
     for seg in todo:
-        if not all(_describe(n, namespace[n], namespace, globals_) for n in _globals_used(seg.source, namespace)):
+        if not all(_describe(n, namespace, globals_) for n in _globals_used(seg.source, namespace)):
             return None
     return {"compiledir": config.compiledir, "globals": globals_,
             "segments": [(seg.name, seg.source, segment_signature(seg)) for seg in todo]}
